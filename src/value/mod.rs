@@ -1,0 +1,9 @@
+//! cty values and types as Terraform exchanges them, with msgpack and JSON codecs.
+//!
+//! Values are untyped trees; the codecs take the schema's [`Type`] alongside,
+//! because the wire formats depend on it (a set and a list encode alike, a
+//! dynamic position carries its own type).
+
+mod types;
+
+pub use types::{Number, Type, Value};
