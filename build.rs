@@ -21,6 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // RPCs the provider does not implement answer Unimplemented, which
+        // Terraform treats as "not supported" for the optional ones.
+        .generate_default_stubs(true)
         .compile_fds(descriptors)?;
     Ok(())
 }

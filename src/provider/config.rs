@@ -1,0 +1,245 @@
+//! The provider block: which environments this configuration may touch,
+//! naming, default tags, and the settings of each secrets store.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::framework::{
+    Attribute, AttributePath, Block, Diagnostic, Diagnostics, NestedBlock, Nesting,
+};
+use crate::value::{Type, Value};
+
+/// A SIPS environment. Staging and production always use separate credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Environment {
+    Staging,
+    Production,
+}
+
+impl Environment {
+    pub const NAMES: &'static [&'static str] = &["staging", "production"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Staging => "staging",
+            Self::Production => "production",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "staging" => Some(Self::Staging),
+            "production" => Some(Self::Production),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// AWS settings from the `aws` block; unset values come from aws-config's
+/// standard chain (environment, shared profile, SSO, web identity).
+#[derive(Clone, Debug, Default)]
+pub struct AwsBlock {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint: Option<String>,
+    pub use_instance_metadata: bool,
+    pub assume_role: Option<AssumeRoleBlock>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AssumeRoleBlock {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+}
+
+/// The decoded provider configuration.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    /// Environments this configuration may touch; `None` allows both.
+    pub environments: Option<BTreeSet<Environment>>,
+    pub name_prefix: String,
+    pub default_tags: BTreeMap<String, String>,
+    pub audit_log_path: Option<String>,
+    pub aws: AwsBlock,
+}
+
+pub const DEFAULT_NAME_PREFIX: &str = "sips";
+
+impl ProviderConfig {
+    /// Returns whether this configuration may touch `environment`.
+    pub fn allows(&self, environment: Environment) -> bool {
+        self.environments.as_ref().is_none_or(|allowed| allowed.contains(&environment))
+    }
+
+    /// Decodes and checks the provider block. Unknown values are treated as
+    /// unset, because Terraform validates before they are known.
+    pub fn from_value(config: &Value) -> Result<Self, Diagnostics> {
+        let mut diagnostics = Diagnostics::new();
+        let environments = environments(config.attr("environments"), &mut diagnostics);
+        let name_prefix = optional_string(config, "name_prefix")
+            .unwrap_or_else(|| DEFAULT_NAME_PREFIX.to_owned());
+        check_name_prefix(&name_prefix, &mut diagnostics);
+        let parsed = Self {
+            environments,
+            name_prefix,
+            default_tags: string_map(config.attr("default_tags")),
+            audit_log_path: optional_string(config, "audit_log_path"),
+            aws: aws_block(config.attr("aws")),
+        };
+        if diagnostics.has_errors() { Err(diagnostics) } else { Ok(parsed) }
+    }
+}
+
+fn environments(value: &Value, diagnostics: &mut Diagnostics) -> Option<BTreeSet<Environment>> {
+    let (Value::Set(items) | Value::List(items)) = value else { return None };
+    let mut allowed = BTreeSet::new();
+    for item in items {
+        match item.as_str().map(|s| (s, Environment::parse(s))) {
+            Some((_, Some(environment))) => {
+                allowed.insert(environment);
+            }
+            Some((text, None)) => diagnostics.push(
+                Diagnostic::error(
+                    "Invalid environment",
+                    format!(
+                        "environments may contain only \"staging\" and \"production\", got {text:?}."
+                    ),
+                )
+                .at(AttributePath::root("environments")),
+            ),
+            None => {}
+        }
+    }
+    Some(allowed)
+}
+
+fn check_name_prefix(prefix: &str, diagnostics: &mut Diagnostics) {
+    let valid = !prefix.is_empty()
+        && prefix.len() <= 64
+        && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        diagnostics.push(
+            Diagnostic::error(
+                "Invalid name prefix",
+                format!(
+                    "name_prefix must be 1 to 64 letters, digits, '-' or '_', so that entry \
+                     names are valid in every store; got {prefix:?}."
+                ),
+            )
+            .at(AttributePath::root("name_prefix")),
+        );
+    }
+}
+
+fn aws_block(value: &Value) -> AwsBlock {
+    if !matches!(value, Value::Object(_)) {
+        return AwsBlock::default();
+    }
+    let assume_role = match value.attr("assume_role") {
+        role @ Value::Object(_) => optional_string(role, "role_arn").map(|role_arn| {
+            AssumeRoleBlock {
+                role_arn,
+                session_name: optional_string(role, "session_name"),
+                external_id: optional_string(role, "external_id"),
+            }
+        }),
+        _ => None,
+    };
+    AwsBlock {
+        region: optional_string(value, "region"),
+        profile: optional_string(value, "profile"),
+        endpoint: optional_string(value, "endpoint"),
+        use_instance_metadata: value.attr("use_instance_metadata").as_bool().unwrap_or(true),
+        assume_role,
+    }
+}
+
+pub(crate) fn optional_string(object: &Value, name: &str) -> Option<String> {
+    object.attr(name).as_str().map(str::to_owned)
+}
+
+pub(crate) fn string_map(value: &Value) -> BTreeMap<String, String> {
+    match value {
+        Value::Map(items) => items
+            .iter()
+            .filter_map(|(key, item)| item.as_str().map(|s| (key.clone(), s.to_owned())))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+pub fn block() -> Block {
+    Block::new(
+        "The SIPS provider keeps SIPS partner credentials in secrets managers and plans their \
+         rotation. Each provider configuration can be restricted to the environments it may \
+         touch, so that a staging pipeline cannot change production credentials.",
+    )
+    .attribute(Attribute::optional(
+        "environments",
+        Type::Set(Box::new(Type::String)),
+        "Environments (`staging`, `production`) that resources of this provider configuration \
+         may manage. A credential for any other environment fails the plan. Unset allows both.",
+    ))
+    .attribute(Attribute::optional(
+        "name_prefix",
+        Type::String,
+        "Prefix of derived entry names, which follow `<name_prefix>/<environment>/<client_id>`. \
+         1 to 64 letters, digits, `-` or `_`. Defaults to `sips`.",
+    ))
+    .attribute(Attribute::optional(
+        "default_tags",
+        Type::Map(Box::new(Type::String)),
+        "Tags added to every entry this provider creates. Tags set on a resource win.",
+    ))
+    .attribute(Attribute::optional(
+        "audit_log_path",
+        Type::String,
+        "Path of a file to which the provider appends one JSON line per change to an entry \
+         (who, what, when, environment, `client_id`, versions; never a secret).",
+    ))
+    .block(NestedBlock::new("aws", Nesting::Single, aws_schema_block()))
+}
+
+fn aws_schema_block() -> Block {
+    let assume_role = Block::new("An IAM role to assume for every AWS call.")
+        .attribute(Attribute::required("role_arn", Type::String, "ARN of the role to assume."))
+        .attribute(Attribute::optional(
+            "session_name",
+            Type::String,
+            "Session name recorded in CloudTrail. Defaults to `terraform-provider-sips`.",
+        ))
+        .attribute(Attribute::optional(
+            "external_id",
+            Type::String,
+            "External id that the role's trust policy requires, if any.",
+        ));
+    Block::new(
+        "AWS Secrets Manager settings. Unset values come from the standard AWS chain: \
+         environment variables, shared config and credentials files, SSO, web identity.",
+    )
+    .attribute(Attribute::optional("region", Type::String, "AWS region, for example `eu-west-1`."))
+    .attribute(Attribute::optional(
+        "profile",
+        Type::String,
+        "Named profile from the shared AWS config and credentials files.",
+    ))
+    .attribute(Attribute::optional(
+        "endpoint",
+        Type::String,
+        "Secrets Manager endpoint URL, to use an emulator such as `http://127.0.0.1:5000`.",
+    ))
+    .attribute(Attribute::optional(
+        "use_instance_metadata",
+        Type::Bool,
+        "Whether credentials and region may come from the EC2 instance metadata service. \
+         Defaults to true; set false outside AWS to skip the lookup.",
+    ))
+    .block(NestedBlock::new("assume_role", Nesting::Single, assume_role))
+}

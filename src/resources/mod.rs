@@ -1,0 +1,3 @@
+//! One module per resource and data source.
+
+pub mod rotation_policy;
