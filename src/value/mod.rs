@@ -4,6 +4,13 @@
 //! because the wire formats depend on it (a set and a list encode alike, a
 //! dynamic position carries its own type).
 
+mod access;
+mod compare;
+mod number;
+mod path;
+mod type_json;
 mod types;
 
+pub use path::{Path, PathStep};
+pub use type_json::TypeJsonError;
 pub use types::{Number, Type, Value};
