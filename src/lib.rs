@@ -7,4 +7,7 @@
 
 pub mod framework;
 pub mod protocol;
+pub mod provider;
+pub mod resources;
+pub mod rotation;
 pub mod value;
