@@ -5,4 +5,6 @@
 //! (tfplugin5/6 adaptors) and `framework` (schema, plan rules, dispatch) to
 //! `resources`, which use `stores`. No module imports one above it.
 
+pub mod audit;
 pub mod rotation;
+pub mod secret;
