@@ -5,10 +5,12 @@
 //! (tfplugin5/6 adaptors) and `framework` (schema, plan rules, dispatch) to
 //! `resources`, which use `stores`. No module imports one above it.
 
+pub mod audit;
 pub mod framework;
 pub mod logging;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
 pub mod rotation;
+pub mod secret;
 pub mod value;

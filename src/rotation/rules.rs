@@ -85,12 +85,12 @@ impl Default for RulesInput {
 ///
 /// The ranges, checked by [`Rules::new`]:
 ///
-/// | field               | range                          | why                                            |
-/// |---------------------|--------------------------------|------------------------------------------------|
-/// | `max_age_days`      | 1..=180                        | SRS cuts off credentials older than 180 days   |
-/// | `rotate_after_days` | 1..=`max_age_days`             | rotation must be due before or at expiry       |
-/// | `overlap_days`      | 0..=`rotate_after_days` − 1    | the old version retires before the next rotation is due, so at most two versions are live |
-/// | `warn_before_days`  | 0..=`max_age_days` − 1         | the window opens after issue, 0 disables it     |
+/// - `max_age_days`: 1 to 180, because SRS cuts off credentials older than 180 days.
+/// - `rotate_after_days`: 1 to `max_age_days`, so rotation is due before or at expiry.
+/// - `overlap_days`: 0 to `rotate_after_days` − 1, so that on schedule the previous
+///   version retires before the next rotation is due.
+/// - `warn_before_days`: 0 to `max_age_days` − 1, so the warning window opens after
+///   the credential is issued. 0 means no warning window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
     rotate_after_days: u32,
