@@ -94,7 +94,9 @@ impl Number {
     /// `Float(1.0)` and `Decimal("1")` are all equal.
     ///
     /// A float compares by its shortest round-trip decimal, so `Float(0.1)`
-    /// equals `Decimal("0.1")`. NaN and malformed decimals equal nothing.
+    /// equals `Decimal("0.1")`, except that an integral float in `i64` range
+    /// compares as the exact integer the encoders write for it. NaN and
+    /// malformed decimals equal nothing.
     pub fn numeric_eq(&self, other: &Number) -> bool {
         match (self.to_exact(), other.to_exact()) {
             (Some(left), Some(right)) => left == right,
@@ -126,8 +128,13 @@ impl Number {
             Number::Float(value) if value.is_infinite() => Some(Exact::Infinite {
                 negative: value.is_sign_negative(),
             }),
-            // `{:e}` prints the shortest digits that round-trip to the same f64.
-            Number::Float(value) => parse_exact(&format!("{value:e}")),
+            // Integral floats in i64 range are written as integers, so they
+            // compare exactly; `{:e}` prints the shortest digits that
+            // round-trip to the same f64.
+            Number::Float(value) => match float_as_i64(*value) {
+                Some(integer) => parse_exact(&integer.to_string()),
+                None => parse_exact(&format!("{value:e}")),
+            },
             Number::Decimal(text) => parse_exact(text),
         }
     }
