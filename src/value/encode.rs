@@ -55,7 +55,7 @@ impl EncodeError {
 }
 
 /// Receives a value's parts in wire order. Containers announce their length
-/// first, as msgpack needs; map and object entries come as key then value.
+/// first, as msgpack needs, and map and object entries come as key then value.
 pub(super) trait Sink {
     fn null(&mut self);
     fn unknown(&mut self, path: &Path) -> Result<(), EncodeError>;
@@ -68,7 +68,7 @@ pub(super) trait Sink {
     fn begin_map(&mut self, len: usize, path: &Path) -> Result<(), EncodeError>;
     fn key(&mut self, key: &str);
     fn end_map(&mut self);
-    /// Starts a value at a dynamic position; the value of `ty` follows.
+    /// Starts a value at a dynamic position. The value of `ty` follows.
     fn begin_dynamic(&mut self, ty: &Type);
     fn end_dynamic(&mut self, ty: &Type);
 }
@@ -187,7 +187,7 @@ fn encode_map(
     Ok(())
 }
 
-/// Writes every attribute of the type in name order; missing ones as null.
+/// Writes every attribute of the type in name order, and missing ones as null.
 fn encode_object(
     sink: &mut impl Sink,
     values: &BTreeMap<String, Value>,

@@ -7,6 +7,7 @@
 mod access;
 mod compare;
 mod encode;
+pub mod json;
 pub mod msgpack;
 mod number;
 mod path;

@@ -16,7 +16,7 @@ use crate::value::{Number, Path, Type, Value};
 /// stack overflows. Terraform schemas rarely nest beyond ten levels.
 pub const MAX_DEPTH: usize = 128;
 
-/// Longest excerpt of an invalid number quoted in an error message.
+/// Maximum length, in characters, of an invalid number quoted in an error message.
 const MAX_EXCERPT_CHARS: usize = 60;
 
 pub(super) struct Decoder<'a> {
@@ -86,7 +86,8 @@ impl<'a> Decoder<'a> {
     }
 
     /// Skips the type byte and payload of an extension. Refinements (type
-    /// 12) are dropped: Terraform documents that ignoring them is always safe.
+    /// 12) are dropped, because Terraform's object-wire-format.md states that
+    /// ignoring them is always safe.
     fn skip_extension(&mut self, size: ExtensionSize, path: &Path) -> Result<(), DecodeError> {
         let payload_len = match size {
             ExtensionSize::Fixed(len) => len,
@@ -226,7 +227,7 @@ impl<'a> Decoder<'a> {
         Ok(Value::Map(entries))
     }
 
-    /// Decodes an object; attributes missing on the wire become null.
+    /// Decodes an object. Attributes missing on the wire become null.
     fn object(
         &mut self,
         marker: Marker,

@@ -42,9 +42,7 @@ pub enum DecodeError {
         expected: usize,
         found: usize,
     },
-    #[error(
-        "invalid msgpack at {path}: expected a [type, value] array for a dynamic value, found {found}"
-    )]
+    #[error("invalid msgpack at {path}: expected a [type, value] array, found {found}")]
     InvalidDynamic { path: Path, found: String },
     #[error("invalid msgpack at {path}: invalid type of dynamic value: {error}")]
     InvalidDynamicType { path: Path, error: TypeJsonError },
@@ -688,7 +686,7 @@ mod tests {
                 vec![0x01],
                 Type::Dynamic,
                 "the root",
-                "expected a [type, value] array for a dynamic value, found integer",
+                "expected a [type, value] array, found integer",
             ),
             (
                 "dynamic-wrong-length",
@@ -805,8 +803,8 @@ mod tests {
     }
 
     /// Feeds random bytes, truncations and mutations of valid encodings into
-    /// `decode`; it must never panic, and whatever it accepts must encode
-    /// and decode again to an equal value.
+    /// `decode`, which must not panic. Whatever it accepts must encode and
+    /// decode again to an equal value.
     #[test]
     fn msgpack_decode_never_panics() {
         let mut rng = StdRng::seed_from_u64(0x5eed);
