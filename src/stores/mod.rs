@@ -51,8 +51,8 @@ pub trait SecretStore: Send + Sync {
     /// `client_id`.
     ///
     /// When the name is taken by an entry that carries this provider's tags for the same
-    /// `client_id` and already has the version of `entry.token`, the entry is adopted
-    /// (`adopted` is true). A name taken otherwise fails with
+    /// `client_id` and whose version of `entry.token` holds the same value, the entry is
+    /// adopted (`adopted` is true). A name taken otherwise fails with
     /// [`StoreError::AlreadyExists`], and a name scheduled for deletion with
     /// [`StoreError::ScheduledForDeletion`].
     async fn create(&self, entry: NewEntry) -> Result<CreateOutcome, StoreError>;

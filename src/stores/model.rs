@@ -43,25 +43,25 @@ impl EntryName {
     /// Checks and wraps an entry name.
     pub fn new(name: impl Into<String>) -> Result<Self, StoreError> {
         let name = name.into();
-        let allowed = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c);
-        let reason = if name.is_empty() {
-            Some("must not be empty".to_owned())
-        } else if name.len() > Self::MAX_LEN {
-            Some(format!("must be at most {} characters", Self::MAX_LEN))
-        } else if let Some(bad) = name.chars().find(|c| !allowed(*c)) {
-            Some(format!(
-                "character {bad:?} is not allowed; use letters, digits and /_+=.@-"
-            ))
-        } else {
-            None
-        };
-        match reason {
+        match Self::problem(&name) {
             Some(reason) => Err(StoreError::InvalidInput {
                 field: "entry name",
                 reason: format!("{name:?} {reason}"),
             }),
             None => Ok(Self(name)),
         }
+    }
+
+    fn problem(name: &str) -> Option<String> {
+        if name.is_empty() {
+            return Some("must not be empty".to_owned());
+        }
+        if name.len() > Self::MAX_LEN {
+            return Some(format!("must be at most {} characters", Self::MAX_LEN));
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c);
+        let bad = name.chars().find(|c| !allowed(*c))?;
+        Some(format!("contains {bad:?}; use letters, digits and /_+=.@-"))
     }
 
     pub fn as_str(&self) -> &str {

@@ -109,20 +109,20 @@ fn check(settings: &AwsSettings) -> Result<(), StoreError> {
     if settings.max_attempts == 0 {
         return Err(configuration("max_attempts must be at least 1"));
     }
-    if let Some(url) = &settings.endpoint_url {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(configuration(&format!(
-                "endpoint URL {url:?} must start with http:// or https://"
-            )));
-        }
+    if let Some(url) = &settings.endpoint_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(configuration(&format!(
+            "endpoint URL {url:?} must start with http:// or https://"
+        )));
     }
-    if let Some(role) = &settings.assume_role {
-        if !role.role_arn.starts_with("arn:") {
-            return Err(configuration(&format!(
-                "role ARN {:?} must start with arn:",
-                role.role_arn
-            )));
-        }
+    if let Some(role) = &settings.assume_role
+        && !role.role_arn.starts_with("arn:")
+    {
+        return Err(configuration(&format!(
+            "role ARN {:?} must start with arn:",
+            role.role_arn
+        )));
     }
     Ok(())
 }

@@ -67,11 +67,14 @@ pub(super) fn staged_version(id: &str, stages: BTreeSet<VersionStage>) -> Versio
     }
 }
 
-/// Orders versions current first, then previous and the rest, so snapshots compare stably.
+/// Keeps the versions that carry a label, ordered current first, then previous and the rest,
+/// so snapshots compare stably. AWS lists only labelled versions here; moto 5.2.5 also lists
+/// unlabelled ones with an empty label list, which are dropped to match AWS.
 fn versions_from_map(map: Option<&HashMap<String, Vec<String>>>) -> Vec<VersionInfo> {
     let mut versions: Vec<VersionInfo> = map
         .into_iter()
         .flatten()
+        .filter(|(_, labels)| !labels.is_empty())
         .map(|(id, labels)| staged_version(id, stages_from_labels(labels)))
         .collect();
     versions.sort_by(|a, b| (a.stages.first(), &a.id).cmp(&(b.stages.first(), &b.id)));
@@ -144,11 +147,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_sort_current_first() {
+    fn versions_keep_labelled_current_first() {
         let map = HashMap::from([
             ("b".to_owned(), vec![AWS_PREVIOUS.to_owned()]),
             ("c".to_owned(), vec![SIPS_REVOKED.to_owned()]),
             ("a".to_owned(), vec![AWS_CURRENT.to_owned()]),
+            ("d".to_owned(), vec![]),
         ]);
 
         let versions = versions_from_map(Some(&map));
