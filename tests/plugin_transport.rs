@@ -132,7 +132,7 @@ async fn mtls_with_other_client_cert_refused() {
 }
 
 #[tokio::test]
-async fn mtls_rejects_client_missing_from_env() {
+async fn mtls_rejects_unannounced_cert() {
     // The host announces one certificate but the client presents another.
     let announced = ClientIdentity::generate();
     let plugin = PluginProcess::builder()
@@ -151,8 +151,8 @@ async fn shutdown_exits_zero_promptly() {
     let mut plugin = PluginProcess::start();
     let channel = plugin.channel().await.unwrap();
 
-    // go-plugin clients keep the stdio and broker streams open; they must not
-    // hold up the shutdown.
+    // go-plugin clients keep the stdio and broker streams open, and these must
+    // not hold up the shutdown.
     let mut stdio = GrpcStdioClient::new(channel.clone())
         .stream_stdio(())
         .await

@@ -209,9 +209,17 @@ mod tests {
         ));
     }
 
+    /// Case name, offered versions, narrowing list, expected version.
+    type NegotiationCase = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<u32>,
+    );
+
     #[test]
     fn negotiation_table() {
-        let cases: &[(&str, Option<&str>, Option<&str>, Option<u32>)] = &[
+        let cases: &[NegotiationCase] = &[
             ("five-six", Some("5,6"), None, Some(6)),
             ("six-five", Some("6,5"), None, Some(6)),
             ("six-only", Some("6"), None, Some(6)),

@@ -1,9 +1,9 @@
 //! The go-plugin transport: handshake, AutoMTLS and serving of the gRPC routes
 //! it is given, plus the go-plugin services every plugin must offer.
 //!
-//! It knows nothing of Terraform's protocol: the caller builds the routes of
-//! the provider service for the negotiated protocol version, and
-//! [`serve`] adds the controller, stdio, broker and health services.
+//! It does not depend on Terraform's protocol. The caller builds the routes of
+//! the provider service for the negotiated protocol version, and [`serve`]
+//! adds the controller, stdio, broker and health services.
 //!
 //! Start-up time: with aws-lc's CPU jitter entropy source, the first use of
 //! its random generator (generating the server key) took about 40 ms, which

@@ -4,13 +4,13 @@
 //! The plugin host passes its client certificate in `PLUGIN_CLIENT_CERT`
 //! (Terraform: ECDSA P-521, self-signed, marked as a CA) and trusts only the
 //! server certificate announced in the handshake line. webpki's client
-//! verifier rejects a CA certificate used as an end-entity certificate, and
-//! optional client authentication would let a client without a certificate
-//! in unnoticed, so the verifier here requires a certificate and accepts the
+//! verifier rejects a CA certificate used as an end-entity certificate.
+//! Optional client authentication would let a client without a certificate
+//! in unnoticed. So the verifier here requires a certificate and accepts the
 //! one whose DER equals `PLUGIN_CLIENT_CERT` byte for byte. It must offer
-//! ECDSA P-521/SHA-512 in its signature schemes, or the Go client silently
-//! sends no certificate, so the aws-lc-rs provider is used (ring cannot
-//! verify P-521).
+//! ECDSA P-521/SHA-512 among its signature schemes, or the Go client silently
+//! sends no certificate. That is why the aws-lc-rs provider is used: ring
+//! cannot verify P-521.
 
 use std::io;
 use std::pin::Pin;
@@ -58,7 +58,7 @@ impl ServerIdentity {
     /// Generates a self-signed ECDSA P-256 certificate for `localhost`.
     ///
     /// The Go client verifies the server name `localhost` and the serverAuth
-    /// usage. P-256 keeps key generation fast; the host accepts any curve.
+    /// usage. P-256 keeps key generation fast.
     pub fn generate() -> Result<Self, PluginError> {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)
             .map_err(PluginError::ServerCert)?;
@@ -70,8 +70,8 @@ impl ServerIdentity {
         params.is_ca = IsCa::ExplicitNoCa;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        // Tolerates a host clock slightly behind ours; a provider process never
-        // lives anywhere near a year.
+        // The hour before now tolerates a host clock slightly behind ours. A
+        // provider process lives far less than the year after.
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::hours(1);
         params.not_after = now + time::Duration::days(365);
@@ -101,7 +101,8 @@ pub fn server_config(
             PrivateKeyDer::Pkcs8(identity.key_der.clone_key()),
         )
         .map_err(PluginError::TlsConfig)?;
-    // grpc-go clients since 1.67 refuse servers that do not negotiate h2.
+    // grpc-go clients from v1.67 on reject TLS servers that negotiate no ALPN
+    // protocol.
     config.alpn_protocols = vec![b"h2".to_vec()];
     Ok(config)
 }
@@ -363,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn verifier_rejects_expected_cert_as_intermediate_only() {
+    fn verifier_ignores_intermediates() {
         let expected = terraform_like_client();
         let other = terraform_like_client();
         let verifier = verifier_for(&expected);
@@ -440,13 +441,14 @@ mod tests {
     fn client_config(
         server: &ServerIdentity,
         client: Option<&ClientIdentity>,
+        version: &'static rustls::SupportedProtocolVersion,
     ) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
         roots.add(server.cert_der.clone()).unwrap();
         let builder = ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&[version])
         .unwrap()
         .with_root_certificates(roots);
         let mut config = match client {
@@ -466,10 +468,18 @@ mod tests {
     /// because TLS 1.3 reports a rejected client certificate only after the
     /// client's side of the handshake has finished.
     async fn exchange(expected: &ClientIdentity, presented: Option<&ClientIdentity>) -> bool {
+        exchange_over(expected, presented, &rustls::version::TLS13).await
+    }
+
+    async fn exchange_over(
+        expected: &ClientIdentity,
+        presented: Option<&ClientIdentity>,
+        version: &'static rustls::SupportedProtocolVersion,
+    ) -> bool {
         let server = ServerIdentity::generate().unwrap();
         let config = server_config(&server, expected.cert_der.clone()).unwrap();
         let acceptor = TlsAcceptor::from(Arc::new(config));
-        let connector = TlsConnector::from(client_config(&server, presented));
+        let connector = TlsConnector::from(client_config(&server, presented, version));
         let (client_io, server_io) = tokio::io::duplex(64 * 1024);
 
         let server_task = tokio::spawn(async move {
@@ -499,6 +509,19 @@ mod tests {
     async fn handshake_accepts_expected_client() {
         let client = terraform_like_client();
         assert!(exchange(&client, Some(&client)).await);
+    }
+
+    #[tokio::test]
+    async fn handshake_accepts_expected_client_tls12() {
+        let client = terraform_like_client();
+        assert!(exchange_over(&client, Some(&client), &rustls::version::TLS12).await);
+    }
+
+    #[tokio::test]
+    async fn handshake_rejects_other_client_tls12() {
+        let expected = terraform_like_client();
+        let other = terraform_like_client();
+        assert!(!exchange_over(&expected, Some(&other), &rustls::version::TLS12).await);
     }
 
     #[tokio::test]

@@ -240,7 +240,7 @@ impl PluginProcess {
         self.child.id()
     }
 
-    /// The identity whose certificate was passed in `PLUGIN_CLIENT_CERT`.
+    /// Returns the identity whose certificate was passed in `PLUGIN_CLIENT_CERT`.
     pub fn identity(&self) -> &ClientIdentity {
         &self.identity
     }
