@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod framework;
 pub mod logging;
+pub mod plugin;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
