@@ -2,10 +2,14 @@
 
 use std::process::ExitCode;
 
-use sips::plugin::{self, PluginError, ServeOptions};
+use std::sync::Arc;
 
-/// Source address Terraform uses for this provider in debug mode.
-const PROVIDER_ADDRESS: &str = "registry.terraform.io/srs/sips";
+use sips::framework::ProviderServer;
+use sips::plugin::{self, PluginError, ServeOptions};
+use sips::protocol::v5::ProviderV5;
+use sips::protocol::v6::ProviderV6;
+use sips::provider::{PROVIDER_ADDRESS, SipsProvider};
+
 
 /// Plugin protocol versions this provider serves.
 const SUPPORTED_VERSIONS: [u32; 2] = [5, 6];
@@ -83,11 +87,13 @@ fn serve(debug: bool) -> ExitCode {
         debug,
         provider_address: PROVIDER_ADDRESS.to_owned(),
     };
-    // TODO: add the Terraform provider service for the negotiated version
-    // once the protocol adaptors exist; until then only the go-plugin services
-    // are served.
-    let result = runtime.block_on(plugin::serve(options, |_version, _shutdown| {
-        tonic::service::Routes::default()
+    let server = Arc::new(ProviderServer::new(SipsProvider));
+    let result = runtime.block_on(plugin::serve(options, move |version, _shutdown| {
+        let routes = tonic::service::Routes::default();
+        match version {
+            5 => routes.add_service(ProviderV5::new(server).into_service()),
+            _ => routes.add_service(ProviderV6::new(server).into_service()),
+        }
     }));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,25 +120,12 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     message
 }
 
-/// Sets up a plain stderr logger whose level follows `TF_LOG_PROVIDER` or
-/// `TF_LOG` (default: warn).
-///
-/// TODO: replace with the logging module that writes Terraform's JSON log
-/// lines once it exists; Terraform shows these plain lines as raw text.
+/// Sends logs to stderr as the JSON lines Terraform reads. A failure only
+/// costs the logs, so the provider serves on.
 fn init_logging() {
-    let level = ["TF_LOG_PROVIDER", "TF_LOG"]
-        .iter()
-        .find_map(|name| {
-            std::env::var(name)
-                .ok()
-                .and_then(|value| value.parse().ok())
-        })
-        .unwrap_or(tracing::Level::WARN);
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .with_target(false)
-        .init();
+    if let Err(error) = sips::logging::init() {
+        eprintln!("terraform-provider-sips: logging disabled: {error}");
+    }
 }
 
 #[cfg(test)]
