@@ -1,5 +1,6 @@
 //! Secrets Manager store against a local moto_server: lifecycle, idempotent retries, error
 //! mapping, secrecy of values in errors and logs, and API call counts per operation.
+#![cfg(feature = "aws")]
 
 mod support;
 

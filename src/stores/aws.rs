@@ -5,7 +5,7 @@
 //!
 //! - Request tokens become version ids (`ClientRequestToken`), so retried writes are found by
 //!   id. `put_version` describes first and skips the write when the token's version is already
-//!   current; it does not depend on how the service treats a repeated token.
+//!   current, so it does not depend on how the service treats a repeated token.
 //! - `revoke_current` writes a tombstone document (no secret) under a token derived from the
 //!   revoked version's id, labels the revoked version `SIPSREVOKED` and removes its
 //!   `AWSPREVIOUS` label. Secrets Manager cannot take `AWSCURRENT` off a version without
@@ -20,14 +20,15 @@
 //! - Creating a name that is scheduled for deletion fails with `InvalidRequestException` on
 //!   AWS and `ResourceExistsException` on moto. `create` describes the name after either error
 //!   and reports [`StoreError::ScheduledForDeletion`].
-//! - AWS rejects `PutSecretValue` and `TagResource` on a secret scheduled for deletion with
-//!   `InvalidRequestException`; moto accepts them. `put_version` checks the deletion date
-//!   before writing. `update_metadata` only explains an `InvalidRequestException` after the
-//!   fact, so on moto it changes a deleted entry's tags.
-//! - A client request token reused with a different value is rejected by AWS. moto 5.2.5
-//!   rejects it in `PutSecretValue` as well (`ResourceExistsException`, checked in-process),
-//!   but emulators have differed here. Tokens derive from the value, so the same token never
-//!   carries a different value, and `put_version` checks the version before writing.
+//! - AWS rejects operations on a secret scheduled for deletion with `InvalidRequestException`,
+//!   whose documented causes include a secret "currently marked deleted". moto accepts
+//!   `PutSecretValue` and `TagResource` there. `put_version` checks the deletion date before
+//!   writing. `update_metadata` only explains an `InvalidRequestException` after the fact, so
+//!   on moto it changes a deleted entry's tags.
+//! - A client request token reused with a different value is rejected by AWS, and by moto
+//!   5.2.5 in `PutSecretValue` (`ResourceExistsException`, checked with moto in-process).
+//!   Tokens derive from the value, so the same token never carries a different value, and
+//!   `put_version` checks the version before writing.
 //! - A `CreateSecret` that repeats name, token and value succeeds on both. moto 5.2.5 then
 //!   returns the secret's current version id, which `create` detects and describes.
 //!
@@ -229,8 +230,8 @@ impl SecretStore for AwsSecretsStore {
     /// Calls: `CreateSecret`; plus `DescribeSecret` when the name is taken.
     ///
     /// NOTE: the service ignores a create that repeats name, token and value. When it returns
-    /// the token's version id for such a repeat, the state is built from the request, so it
-    /// may miss later changes; `describe` returns the stored one.
+    /// the token's version id for such a repeat, the state is built from the request and may
+    /// miss later changes. Call `describe` for the stored state.
     async fn create(&self, entry: NewEntry) -> Result<CreateOutcome, StoreError> {
         self.create_entry(entry).await
     }
