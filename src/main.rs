@@ -115,11 +115,16 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Sets up a plain stderr logger whose level follows `TF_LOG_PROVIDER` or
-/// `TF_LOG` (default: warn).
+/// `TF_LOG` (default: warn). Other crates log at warn at most, because the
+/// HTTP/2 stack is too chatty at debug and trace.
 ///
 /// TODO: replace with the logging module that writes Terraform's JSON log
 /// lines once it exists; Terraform shows these plain lines as raw text.
 fn init_logging() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let level = ["TF_LOG_PROVIDER", "TF_LOG"]
         .iter()
         .find_map(|name| {
@@ -127,11 +132,17 @@ fn init_logging() {
                 .ok()
                 .and_then(|value| value.parse().ok())
         })
-        .unwrap_or(tracing::Level::WARN);
-    tracing_subscriber::fmt()
+        .unwrap_or(LevelFilter::WARN);
+    let filter = Targets::new()
+        .with_default(level.min(LevelFilter::WARN))
+        .with_target("sips", level)
+        .with_target("terraform_provider_sips", level);
+    let output = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_max_level(level)
-        .with_target(false)
+        .with_target(false);
+    tracing_subscriber::registry()
+        .with(output)
+        .with(filter)
         .init();
 }
 

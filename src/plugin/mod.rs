@@ -36,6 +36,14 @@ pub mod proto {
     tonic::include_proto!("plugin");
 }
 
+/// Time in-flight requests and open connections get after a shutdown starts.
+///
+/// An HTTP/2 connection closes gracefully only once the client acknowledges
+/// the server's GOAWAY, so a client that stops reading would otherwise keep
+/// the process alive forever. Terraform itself kills the provider 2 seconds
+/// after `GRPCController/Shutdown`.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Variable holding the host's client certificate as PEM.
 pub const CLIENT_CERT_VAR: &str = "PLUGIN_CLIENT_CERT";
 
@@ -141,7 +149,7 @@ where
 }
 
 /// Serves `routes` on `incoming` until `shutdown` is triggered and in-flight
-/// requests have finished.
+/// requests have finished, or [`SHUTDOWN_GRACE`] has passed.
 async fn run_server<I, IO>(
     routes: Routes,
     incoming: I,
@@ -151,12 +159,25 @@ where
     I: Stream<Item = Result<IO, io::Error>>,
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
 {
-    tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled())
-        .await
-        .map_err(PluginError::Serve)?;
-    tracing::info!("plugin server stopped");
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled());
+    let grace_expired = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => {
+            result.map_err(PluginError::Serve)?;
+            tracing::info!("plugin server stopped");
+        }
+        () = grace_expired => {
+            tracing::warn!(
+                grace = ?SHUTDOWN_GRACE,
+                "plugin server stopped with connections still open after the shutdown grace period"
+            );
+        }
+    }
     Ok(())
 }
 
