@@ -84,8 +84,8 @@ fn serve(debug: bool) -> ExitCode {
         provider_address: PROVIDER_ADDRESS.to_owned(),
     };
     // TODO: add the Terraform provider service for the negotiated version
-    // once the protocol adaptors exist; until then only the go-plugin services
-    // are served.
+    // once the protocol adaptors exist. Until then only the go-plugin services
+    // are served, and Terraform fails at GetProviderSchema.
     let result = runtime.block_on(plugin::serve(options, |_version, _shutdown| {
         tonic::service::Routes::default()
     }));
