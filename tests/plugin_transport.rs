@@ -332,8 +332,10 @@ async fn debug_mode_serves_on_unix_socket() {
     assert!(status.success());
     let exit = wait_for_child(&mut child, TERRAFORM_KILL_GRACE).await;
     if exit.is_none() {
+        // A killed provider cannot remove its socket directory itself.
         let _ = child.kill();
         let _ = child.wait();
+        let _ = std::fs::remove_dir_all(socket.parent().unwrap());
     }
     assert_eq!(exit.and_then(|exit| exit.code()), Some(0));
     assert!(!socket.exists(), "{} left behind", socket.display());
