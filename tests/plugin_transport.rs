@@ -12,6 +12,7 @@ use sips::plugin::proto::grpc_stdio_client::GrpcStdioClient;
 use sips::plugin::proto::{ConnInfo, Empty};
 use support::plugin_client::{
     ClientIdentity, MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE, PluginProcess, provider_binary,
+    wait_for_child,
 };
 use tonic::transport::Channel;
 use tonic_health::pb::HealthCheckRequest;
@@ -171,7 +172,7 @@ async fn shutdown_exits_zero_promptly() {
         .shutdown(Empty {})
         .await
         .unwrap();
-    let status = plugin.wait_for_exit(TERRAFORM_KILL_GRACE);
+    let status = plugin.wait_for_exit(TERRAFORM_KILL_GRACE).await;
     let elapsed = started.elapsed();
 
     let status = status.unwrap_or_else(|| panic!("still running; stderr:\n{}", plugin.stderr()));
@@ -200,7 +201,10 @@ async fn sigint_is_ignored() {
     let mut plugin = PluginProcess::start();
     plugin.interrupt();
     assert!(
-        plugin.wait_for_exit(Duration::from_millis(300)).is_none(),
+        plugin
+            .wait_for_exit(Duration::from_millis(300))
+            .await
+            .is_none(),
         "exited on SIGINT"
     );
     assert!(
@@ -255,4 +259,88 @@ fn missing_client_cert_exits_one() {
     assert_eq!(output.status.code(), Some(1), "stderr: {stderr}");
     assert!(output.stdout.is_empty(), "stdout: {:?}", output.stdout);
     assert!(stderr.contains("PLUGIN_CLIENT_CERT"), "stderr: {stderr}");
+}
+
+/// Reads the reattach JSON from the debug-mode banner on stdout.
+fn read_reattach_config(stdout: std::process::ChildStdout) -> serde_json::Value {
+    use std::io::BufRead;
+
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let Some(start) = line.find("TF_REATTACH_PROVIDERS='") else {
+                continue;
+            };
+            let value = &line[start + "TF_REATTACH_PROVIDERS='".len()..];
+            let _ = sender.send(value.trim_end_matches('\'').to_owned());
+        }
+    });
+    let json = receiver
+        .recv_timeout(Duration::from_secs(20))
+        .expect("reattach line on stdout");
+    serde_json::from_str(&json).expect("reattach value is JSON")
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn debug_mode_serves_on_unix_socket() {
+    use std::process::Stdio;
+
+    let mut child = Command::new(provider_binary())
+        .arg("--debug")
+        .env_remove(MAGIC_COOKIE_KEY)
+        .env_remove("SIPS_PLUGIN_PROTOCOL_VERSIONS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let reattach = read_reattach_config(child.stdout.take().unwrap());
+    let entry = &reattach["registry.terraform.io/srs/sips"];
+    assert_eq!(entry["Protocol"], "grpc");
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Pid"], child.id());
+    assert_eq!(entry["Test"], true);
+    assert_eq!(entry["Addr"]["Network"], "unix");
+    let socket = std::path::PathBuf::from(entry["Addr"]["String"].as_str().unwrap());
+
+    let connect_path = socket.clone();
+    let connector = tower::service_fn(move |_: tonic::transport::Uri| {
+        let path = connect_path.clone();
+        async move {
+            let stream = tokio::net::UnixStream::connect(path).await?;
+            Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+        }
+    });
+    let channel = tonic::transport::Endpoint::from_static("http://localhost")
+        .connect_with_connector(connector)
+        .await
+        .unwrap();
+    assert_eq!(
+        health_status(channel).await.unwrap(),
+        ServingStatus::Serving as i32
+    );
+
+    // In debug mode Ctrl-C stops the provider and removes the socket.
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = wait_for_child(&mut child, TERRAFORM_KILL_GRACE).await;
+    if exit.is_none() {
+        // A killed provider cannot remove its socket directory itself.
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(socket.parent().unwrap());
+    }
+    assert_eq!(exit.and_then(|exit| exit.code()), Some(0));
+    assert!(!socket.exists(), "{} left behind", socket.display());
+    assert!(
+        !socket.parent().unwrap().exists(),
+        "socket directory left behind"
+    );
 }

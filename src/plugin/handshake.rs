@@ -49,15 +49,15 @@ pub fn check_magic_cookie(cookie: Option<&str>) -> Result<(), PluginError> {
 /// `offered` is the host's `PLUGIN_PROTOCOL_VERSIONS`. Entries that are not
 /// numbers are skipped, as go-plugin does. Without the variable the provider
 /// uses its own highest version, which is what go-plugin servers fall back to.
-/// `narrowed` is [`PROVIDER_VERSIONS_VAR`]; when set it must name at least one
-/// version.
+/// `narrowed` is [`PROVIDER_VERSIONS_VAR`]. When set and not blank, it must name
+/// at least one version.
 pub fn negotiate_version(
     supported: &[u32],
     offered: Option<&str>,
     narrowed: Option<&str>,
 ) -> Result<u32, PluginError> {
     let mut candidates = supported.to_vec();
-    if let Some(narrowed) = narrowed {
+    if let Some(narrowed) = narrowed.filter(|list| !list.trim().is_empty()) {
         let allowed = parse_version_list(narrowed);
         if allowed.is_empty() {
             return Err(PluginError::InvalidVersionList {
@@ -234,6 +234,7 @@ mod tests {
             ("narrowed-to-six", Some("6,5"), Some("6"), Some(6)),
             ("narrowed-both", Some("5,6"), Some("6,5"), Some(6)),
             ("narrowed-unset-offer", None, Some("5"), Some(5)),
+            ("narrowed-blank", Some("5,6"), Some(" "), Some(6)),
             ("narrowed-no-overlap", Some("6"), Some("5"), None),
             ("narrowed-unsupported", Some("5,6"), Some("7"), None),
         ];

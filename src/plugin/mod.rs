@@ -5,14 +5,28 @@
 //! the provider service for the negotiated protocol version, and [`serve`]
 //! adds the controller, stdio, broker and health services.
 //!
-//! Start-up time: with aws-lc's CPU jitter entropy source, the first use of
-//! its random generator (generating the server key) took about 40 ms, which
-//! Terraform pays on every provider start. `.cargo/config.toml` therefore
-//! builds aws-lc with `AWS_LC_SYS_NO_JITTER_ENTROPY=1`, so it seeds from the
-//! operating system's generator alone (`getrandom`), the source rustls and
-//! ring use anyway. Measured with `scripts/measure-startup.sh` (20 starts, 2
-//! cores, debug build), from process start to the handshake line:
-//! MEASUREMENTS.
+//! Start-up time: Terraform starts the provider again for every plan and
+//! apply, and the first use of aws-lc's random generator (generating the
+//! server key) dominated start-up. Since v1.60, aws-lc seeds its generator
+//! from CPU jitter entropy in addition to the operating system's generator,
+//! and collecting jitter entropy costs tens of milliseconds once per process.
+//! `.cargo/config.toml` therefore builds aws-lc with
+//! `AWS_LC_SYS_NO_JITTER_ENTROPY=1`. It then seeds from the operating
+//! system's generator (`getrandom` on Linux), which ring and the Rust
+//! standard library rely on too. Time from process start to the
+//! handshake line, measured with `scripts/measure-startup.sh` (20 starts per
+//! row, 2-core x86_64 machine shared with parallel builds):
+//!
+//! | build | jitter entropy | median | range |
+//! |---|---|---|---|
+//! | debug, light load | on | 46–49 ms | 34–71 ms |
+//! | debug, light load | off | 3.6–3.8 ms | 3.2–4.6 ms |
+//! | debug, load average 4–6 | on | 48–99 ms | 34–169 ms |
+//! | debug, load average 4–6 | off | 4.6–12 ms | 3.7–28 ms |
+//! | release, load average 4–6 | off | 2.7–7.7 ms | 2.5–22 ms |
+//!
+//! Jitter collection times CPU work, so it slows down further under load. The
+//! release build with jitter entropy was not measured.
 
 use std::io;
 
@@ -36,6 +50,14 @@ pub mod proto {
     tonic::include_proto!("plugin");
 }
 
+/// Time in-flight requests and open connections get after a shutdown starts.
+///
+/// An HTTP/2 connection closes gracefully only once the client acknowledges
+/// the server's GOAWAY, so a client that stops reading would otherwise keep
+/// the process alive forever. Terraform itself kills the provider 2 seconds
+/// after `GRPCController/Shutdown`.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Variable holding the host's client certificate as PEM.
 pub const CLIENT_CERT_VAR: &str = "PLUGIN_CLIENT_CERT";
 
@@ -55,7 +77,8 @@ pub struct ServeOptions {
 /// A shutdown signal shared by the server and the services.
 ///
 /// Once triggered it stays triggered. The server then stops accepting
-/// connections and waits for in-flight requests before [`serve`] returns.
+/// connections and waits for in-flight requests, for at most
+/// [`SHUTDOWN_GRACE`], before [`serve`] returns.
 #[derive(Debug, Clone)]
 pub struct Shutdown {
     sender: std::sync::Arc<watch::Sender<bool>>,
@@ -99,9 +122,11 @@ impl Default for Shutdown {
 /// with `make_routes` and the negotiated version, announces the server on
 /// stdout and serves over mutual TLS. Returns once a shutdown has been
 /// triggered (by `GRPCController/Shutdown` or by the caller's routes) and
-/// in-flight requests have finished. SIGINT is ignored, because Ctrl-C in the
-/// terminal reaches the whole process group and Terraform decides when the
-/// provider stops.
+/// in-flight requests have finished or [`SHUTDOWN_GRACE`] has passed.
+///
+/// SIGINT is ignored, because Ctrl-C in the terminal reaches the whole process
+/// group and Terraform decides when the provider stops. In debug mode SIGINT
+/// starts the shutdown instead.
 pub async fn serve<F>(options: ServeOptions, make_routes: F) -> Result<(), PluginError>
 where
     F: FnOnce(u32, Shutdown) -> Routes,
@@ -141,7 +166,7 @@ where
 }
 
 /// Serves `routes` on `incoming` until `shutdown` is triggered and in-flight
-/// requests have finished.
+/// requests have finished, or [`SHUTDOWN_GRACE`] has passed.
 async fn run_server<I, IO>(
     routes: Routes,
     incoming: I,
@@ -151,12 +176,25 @@ where
     I: Stream<Item = Result<IO, io::Error>>,
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
 {
-    tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled())
-        .await
-        .map_err(PluginError::Serve)?;
-    tracing::info!("plugin server stopped");
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled());
+    let grace_expired = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server => {
+            result.map_err(PluginError::Serve)?;
+            tracing::info!("plugin server stopped");
+        }
+        () = grace_expired => {
+            tracing::warn!(
+                grace = ?SHUTDOWN_GRACE,
+                "plugin server stopped with connections still open after the shutdown grace period"
+            );
+        }
+    }
     Ok(())
 }
 

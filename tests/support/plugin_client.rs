@@ -194,7 +194,8 @@ impl PluginBuilder {
             Ok(line) => line,
             Err(_) => {
                 // Gives the stderr reader a moment to collect the last lines.
-                let status = process.wait_for_exit(Duration::from_secs(1));
+                std::thread::sleep(Duration::from_millis(200));
+                let status = process.child.try_wait().ok().flatten();
                 panic!(
                     "provider printed no handshake line (exit: {status:?}); stderr:\n{}",
                     process.stderr()
@@ -290,17 +291,11 @@ impl PluginProcess {
     }
 
     /// Waits up to `timeout` for the provider to exit on its own.
-    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll the provider process") {
-                return Some(status);
-            }
-            if Instant::now() >= deadline {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+    ///
+    /// Polls without blocking the async runtime, because the test's own HTTP/2
+    /// connection must keep answering the server's graceful close.
+    pub async fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        wait_for_child(&mut self.child, timeout).await
     }
 
     /// Sends SIGINT, as Ctrl-C in a terminal does to the whole process group.
@@ -320,6 +315,20 @@ impl Drop for PluginProcess {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
+    }
+}
+
+/// Waits up to `timeout` for `child` to exit, polling every 5 ms.
+pub async fn wait_for_child(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the child process") {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
