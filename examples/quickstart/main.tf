@@ -69,7 +69,7 @@ output "staging" {
   description = "Public facts of the staging credential."
   value = {
     client_id  = sips_credential.staging.client_id
-    secret     = sips_credential.staging.aws_secrets_manager[0].name
+    secret     = sips_credential.staging.aws_secrets_manager.name
     version_id = sips_credential.staging.version_id
     rotate_by  = sips_credential.staging.rotate_by
     expires_at = sips_credential.staging.expires_at
@@ -80,7 +80,7 @@ output "production" {
   description = "Public facts of the production credential."
   value = {
     client_id  = sips_credential.production.client_id
-    secret     = sips_credential.production.aws_secrets_manager[0].name
+    secret     = sips_credential.production.aws_secrets_manager.name
     version_id = sips_credential.production.version_id
     rotate_by  = sips_credential.production.rotate_by
     expires_at = sips_credential.production.expires_at

@@ -55,7 +55,8 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
         planned.set_attr("version_id", Value::Unknown);
     }
     refresh_deadlines(planned, &rules, now);
-    let findings = deadline_findings(planned, &rules, &config, now);
+    let already_revoked = prior.attr("rotation_status").as_str() == Some(STATUS_REVOKED);
+    let findings = deadline_findings(planned, &rules, &config, now, already_revoked);
     request.diagnostics.extend(findings);
 }
 
@@ -182,10 +183,21 @@ fn plan_retirement(planned: &mut Value, prior: &Value, config: &CredentialConfig
     }
 }
 
-fn deadline_findings(planned: &Value, rules: &Rules, config: &CredentialConfig, now: time::OffsetDateTime) -> Diagnostics {
+/// Reports the deadline verdict, or, for a credential revoked by an earlier
+/// apply, that it needs a new secret. The plan that revokes passes.
+fn deadline_findings(
+    planned: &Value,
+    rules: &Rules,
+    config: &CredentialConfig,
+    now: time::OffsetDateTime,
+    already_revoked: bool,
+) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
     let subject = format!("{} credential for client_id {}", config.environment, config.client_id);
     if planned.attr("rotation_status").as_str() == Some(STATUS_REVOKED) {
+        if !already_revoked {
+            return diagnostics;
+        }
         diagnostics.push(
             Diagnostic::error(
                 "Credential revoked",
