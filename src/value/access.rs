@@ -1,7 +1,7 @@
 //! Queries, accessors and rewrites of values for the framework and resources.
 //!
-//! Accessors look through [`Value::Dynamic`] wrappers, so code reading a
-//! dynamic attribute sees the same shapes as code reading a typed one.
+//! Accessors look through [`Value::Dynamic`] wrappers, so code that reads a
+//! dynamic attribute gets the same shapes as code that reads a typed one.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +20,7 @@ impl Value {
         }
     }
 
-    /// Returns true when the value itself is unknown; nested unknowns do not count.
+    /// Returns true when the value itself is unknown. Nested unknowns do not count.
     pub fn is_unknown(&self) -> bool {
         match self {
             Value::Unknown => true,
@@ -29,7 +29,7 @@ impl Value {
         }
     }
 
-    /// Returns true unless the value itself is unknown; it may contain unknowns.
+    /// Returns true unless the value itself is unknown. It may contain unknowns.
     pub fn is_known(&self) -> bool {
         !self.is_unknown()
     }

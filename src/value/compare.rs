@@ -7,12 +7,14 @@ use super::Value;
 impl Value {
     /// Compares two values by meaning rather than by representation.
     ///
-    /// Differences from `==`: numbers compare numerically across forms
-    /// ([`super::Number::numeric_eq`]); sets compare as sets, ignoring order
-    /// and repeated elements; a missing object attribute equals null; a
-    /// [`Value::Dynamic`] wrapper equals its inner value unless both sides
-    /// are wrapped, in which case the types must match too. Two unknowns are
-    /// equal, because neither side says more than the other.
+    /// Differences from `==`:
+    /// - numbers compare numerically across forms ([`super::Number::numeric_eq`]);
+    /// - sets compare as sets, ignoring order and repeated elements;
+    /// - a missing object attribute equals null;
+    /// - a [`Value::Dynamic`] wrapper equals its inner value, unless both
+    ///   sides are wrapped, in which case the types must match too.
+    ///
+    /// Two unknowns are equal, because neither carries more information.
     pub fn semantically_equal(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Dynamic(left_type, left), Value::Dynamic(right_type, right)) => {

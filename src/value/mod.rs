@@ -6,11 +6,15 @@
 
 mod access;
 mod compare;
+mod encode;
+pub mod json;
+pub mod msgpack;
 mod number;
 mod path;
 mod type_json;
 mod types;
 
+pub use encode::EncodeError;
 pub use path::{Path, PathStep};
 pub use type_json::TypeJsonError;
 pub use types::{Number, Type, Value};

@@ -9,7 +9,7 @@ use std::fmt;
 
 use super::Number;
 
-/// Plain notation is used up to this many padding zeros; beyond it the
+/// Maximum number of padding zeros in plain notation. Beyond it the
 /// canonical text switches to scientific notation to stay short.
 const MAX_PLAIN_ZEROS: i64 = 30;
 
@@ -24,7 +24,7 @@ enum Exact {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Decimal {
     negative: bool,
-    /// ASCII digits without leading or trailing zeros; empty for zero.
+    /// ASCII digits without leading or trailing zeros, empty for zero.
     digits: String,
     exponent: i64,
 }
@@ -94,7 +94,9 @@ impl Number {
     /// `Float(1.0)` and `Decimal("1")` are all equal.
     ///
     /// A float compares by its shortest round-trip decimal, so `Float(0.1)`
-    /// equals `Decimal("0.1")`. NaN and malformed decimals equal nothing.
+    /// equals `Decimal("0.1")`, except that an integral float in `i64` range
+    /// compares as the exact integer the encoders write for it. NaN and
+    /// malformed decimals equal nothing.
     pub fn numeric_eq(&self, other: &Number) -> bool {
         match (self.to_exact(), other.to_exact()) {
             (Some(left), Some(right)) => left == right,
@@ -126,16 +128,21 @@ impl Number {
             Number::Float(value) if value.is_infinite() => Some(Exact::Infinite {
                 negative: value.is_sign_negative(),
             }),
-            // `{:e}` prints the shortest digits that round-trip to the same f64.
-            Number::Float(value) => parse_exact(&format!("{value:e}")),
+            // Integral floats in i64 range are written as integers, so they
+            // compare exactly. `{:e}` prints the shortest digits that
+            // round-trip to the same f64.
+            Number::Float(value) => match float_as_i64(*value) {
+                Some(integer) => parse_exact(&integer.to_string()),
+                None => parse_exact(&format!("{value:e}")),
+            },
             Number::Decimal(text) => parse_exact(text),
         }
     }
 }
 
 impl fmt::Display for Number {
-    /// Writes decimal text; a float prints its exact value in plain notation,
-    /// as Terraform does.
+    /// Writes decimal text. A float prints the shortest digits that
+    /// round-trip to it, in plain notation.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Number::Int(value) => write!(f, "{value}"),
@@ -272,7 +279,7 @@ impl Decimal {
         let sign = if self.negative { "-" } else { "" };
         let digits = self.digits.as_str();
         let len = digits.len() as i64;
-        // Digits before the decimal point; zero or negative means "0.000ddd".
+        // Digits before the decimal point. Zero or negative means "0.000ddd".
         let point = len + self.exponent;
 
         if (0..=MAX_PLAIN_ZEROS).contains(&self.exponent) {

@@ -16,7 +16,7 @@ pub enum PathStep {
 /// A position inside a value, starting from its root.
 ///
 /// Displays in Terraform's style, such as `.rules[0].max_age_days` or
-/// `.tags["team"]`; the root displays as `the root`.
+/// `.tags["team"]`. The root displays as `the root`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Path {
     steps: Vec<PathStep>,

@@ -1,10 +1,12 @@
 //! The JSON form of cty types, used in schema attributes and dynamic values.
 //!
-//! Primitive types are strings (`"string"`, `"number"`, `"bool"`,
-//! `"dynamic"`); the others are arrays: `["list",T]`, `["set",T]`,
-//! `["map",T]`, `["tuple",[T,...]]`, `["object",{"name":T,...}]` and
-//! `["object",{...},["name",...]]`, whose third element lists the optional
-//! attributes. This is the form of go-cty's `Type.MarshalJSON`.
+//! This is the form of go-cty's `Type.MarshalJSON`:
+//!
+//! - primitive types are strings: `"string"`, `"number"`, `"bool"`, `"dynamic"`;
+//! - collections are `["list",T]`, `["set",T]` and `["map",T]`;
+//! - tuples are `["tuple",[T,...]]`;
+//! - objects are `["object",{"name":T,...}]`, with a third element
+//!   `["name",...]` that lists the optional attributes when there are any.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,7 +14,7 @@ use serde_json::Value as Json;
 
 use super::Type;
 
-/// Longest excerpt of offending JSON quoted in an error message.
+/// Maximum length, in characters, of offending JSON quoted in an error message.
 const MAX_EXCERPT_CHARS: usize = 60;
 
 #[derive(Debug, thiserror::Error)]

@@ -46,7 +46,7 @@ pub enum Value {
     Object(BTreeMap<String, Value>),
     Tuple(Vec<Value>),
     /// A value at a [`Type::Dynamic`] position, with its concrete type. The
-    /// inner value may be null or unknown of that type; a plain
+    /// inner value may be a null or unknown of that type, whereas a plain
     /// [`Value::Null`] or [`Value::Unknown`] there has no type at all.
     Dynamic(Box<Type>, Box<Value>),
 }
