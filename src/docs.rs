@@ -392,7 +392,7 @@ mod tests {
         assert!(markdown.contains(
             "<a id=\"nestedblock--outer--inner\"></a>\n### Nested Schema for `outer.inner`"
         ));
-        assert!(markdown.contains("- `role` (String) Role to use."), "{markdown}");
+        assert!(markdown.contains("`outer.inner`\n\nRequired:\n\n- `role` (String) Role to use."));
         assert!(markdown.contains("<a id=\"nestedatt--summary\"></a>"), "{markdown}");
         assert!(markdown.contains("- `count` (Number)"), "{markdown}");
     }

@@ -103,7 +103,12 @@ fn write_block<'a>(
         if attributes.is_empty() && blocks.is_empty() {
             continue;
         }
-        write!(out, "\n### {}\n\n", group.heading())?;
+        // Nested sections already sit under a level-3 heading, so their lists get a label.
+        if path.is_empty() {
+            write!(out, "\n### {}\n\n", group.heading())?;
+        } else {
+            write!(out, "\n{}:\n\n", group.heading())?;
+        }
         for attribute in attributes {
             write_attribute(out, attribute, path, kind, queue)?;
         }

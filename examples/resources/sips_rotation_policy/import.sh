@@ -1,3 +1,2 @@
-# Import a rotation policy by its name. The imported state holds the default
-# rules; the next plan shows any difference to the configuration as an update.
+# A rotation policy is imported by its name.
 terraform import sips_rotation_policy.standard standard
