@@ -41,7 +41,7 @@ pub const PROVIDER_NAME: &str = "sips";
 /// Command that rewrites the generated pages.
 pub const UPDATE_COMMAND: &str = "SIPS_UPDATE_DOCS=1 cargo test --test docs";
 
-/// Directories, relative to the repository root, that hold only generated pages.
+/// Directories, relative to the repository root, that contain only generated pages.
 pub const GENERATED_DIRS: &[&str] = &["docs/resources", "docs/data-sources"];
 
 /// Errors from rendering the documentation.
@@ -58,10 +58,13 @@ pub enum DocsError {
     UnclosedPlaceholder { template: PathBuf },
 
     #[error("template {}: unknown placeholder `{placeholder}`", template.display())]
-    UnknownPlaceholder { template: PathBuf, placeholder: String },
+    UnknownPlaceholder {
+        template: PathBuf,
+        placeholder: String,
+    },
 }
 
-/// What a page documents.
+/// Kind of object that a page documents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageKind {
     Provider,
@@ -102,14 +105,18 @@ impl Subject {
     /// Returns the type name without the provider prefix, as page and template file names use it.
     fn short_name(&self) -> &str {
         let prefix = format!("{PROVIDER_NAME}_");
-        self.type_name.strip_prefix(&prefix).unwrap_or(&self.type_name)
+        self.type_name
+            .strip_prefix(&prefix)
+            .unwrap_or(&self.type_name)
     }
 
     /// Returns the path of the page relative to the repository root.
     pub fn page_path(&self) -> PathBuf {
         match self.kind {
             PageKind::Provider => PathBuf::from("docs/index.md"),
-            kind => Path::new("docs").join(kind.directory()).join(format!("{}.md", self.short_name())),
+            kind => Path::new("docs")
+                .join(kind.directory())
+                .join(format!("{}.md", self.short_name())),
         }
     }
 
@@ -133,7 +140,10 @@ impl Subject {
                 format!("examples/resources/{}/import.sh", self.type_name),
             ],
             PageKind::DataSource => {
-                vec![format!("examples/data-sources/{}/data-source.tf", self.type_name)]
+                vec![format!(
+                    "examples/data-sources/{}/data-source.tf",
+                    self.type_name
+                )]
             }
         }
     }
@@ -173,7 +183,10 @@ pub fn subjects<P: Provider>(provider: &P) -> Vec<Subject> {
 
 /// Renders every page of `provider`, reading templates and examples below `root`.
 pub fn render_provider<P: Provider>(provider: &P, root: &Path) -> Result<Vec<Page>, DocsError> {
-    subjects(provider).iter().map(|subject| render_page(root, subject)).collect()
+    subjects(provider)
+        .iter()
+        .map(|subject| render_page(root, subject))
+        .collect()
 }
 
 /// Renders the page of one subject from its template, or from the default page.
@@ -182,11 +195,19 @@ pub fn render_page(root: &Path, subject: &Subject) -> Result<Page, DocsError> {
     let template = match fs::read_to_string(root.join(&template_path)) {
         Ok(text) => text,
         Err(error) if error.kind() == io::ErrorKind::NotFound => default_template(root, subject),
-        Err(source) => return Err(DocsError::Read { path: template_path, source }),
+        Err(source) => {
+            return Err(DocsError::Read {
+                path: template_path,
+                source,
+            });
+        }
     };
     let body = expand(&template, &template_path, root, subject)?;
     let content = format!("{}\n{}", front_matter(subject), tidy(&body));
-    Ok(Page { path: subject.page_path(), content })
+    Ok(Page {
+        path: subject.page_path(),
+        content,
+    })
 }
 
 /// Builds the page of a subject that has no template yet.
@@ -217,10 +238,19 @@ fn placeholder_tag(text: &str) -> String {
 fn front_matter(subject: &Subject) -> String {
     let title = match subject.kind {
         PageKind::Provider => format!("{PROVIDER_NAME} Provider"),
-        kind => format!("{} {} - terraform-provider-{PROVIDER_NAME}", subject.type_name, kind.label()),
+        kind => format!(
+            "{} {} - terraform-provider-{PROVIDER_NAME}",
+            subject.type_name,
+            kind.label()
+        ),
     };
-    let description: String =
-        subject.schema.block.description.lines().map(|line| format!("  {line}\n")).collect();
+    let description: String = subject
+        .schema
+        .block
+        .description
+        .lines()
+        .map(|line| format!("  {line}\n"))
+        .collect();
     format!(
         "---\n\
          # Generated from the provider schema and templates/; run `{UPDATE_COMMAND}`.\n\
@@ -244,9 +274,16 @@ fn expand(
         out.push_str(&rest[..start]);
         let inner = &rest[start + 2..];
         let Some(end) = inner.find("}}") else {
-            return Err(DocsError::UnclosedPlaceholder { template: template_path.to_owned() });
+            return Err(DocsError::UnclosedPlaceholder {
+                template: template_path.to_owned(),
+            });
         };
-        out.push_str(&placeholder(inner[..end].trim(), template_path, root, subject)?);
+        out.push_str(&placeholder(
+            inner[..end].trim(),
+            template_path,
+            root,
+            subject,
+        )?);
         rest = &inner[end + 2..];
     }
     out.push_str(rest);
@@ -274,8 +311,10 @@ fn placeholder(
 
 /// Reads an example file into a fenced code block.
 fn example_block(root: &Path, path: &str) -> Result<String, DocsError> {
-    let text = fs::read_to_string(root.join(path))
-        .map_err(|source| DocsError::Read { path: PathBuf::from(path), source })?;
+    let text = fs::read_to_string(root.join(path)).map_err(|source| DocsError::Read {
+        path: PathBuf::from(path),
+        source,
+    })?;
     let language = match Path::new(path).extension().and_then(|e| e.to_str()) {
         Some("tf") => "terraform",
         Some("sh") => "shell",
@@ -311,10 +350,17 @@ mod tests {
     use crate::value::{Type, Value};
 
     fn sample_schema() -> Schema {
-        let inner = Block::new("Inner settings.")
-            .attribute(Attribute::required("role", Type::String, "Role to use."));
+        let inner = Block::new("Inner settings.").attribute(Attribute::required(
+            "role",
+            Type::String,
+            "Role to use.",
+        ));
         let outer = Block::new("Outer settings.")
-            .attribute(Attribute::optional("region", Type::String, "Region to use."))
+            .attribute(Attribute::optional(
+                "region",
+                Type::String,
+                "Region to use.",
+            ))
             .block(NestedBlock::new("inner", Nesting::Single, inner));
         let block = Block::new("A sample resource.")
             .attribute(Attribute::required("name", Type::String, "Name.").force_new())
@@ -360,7 +406,10 @@ mod tests {
         assert!(required < optional, "{markdown}");
         assert!(optional < read_only, "{markdown}");
         assert!(markdown.find("- `name`").unwrap() < optional, "{markdown}");
-        assert!(markdown.find("- `summary`").unwrap() > read_only, "{markdown}");
+        assert!(
+            markdown.find("- `summary`").unwrap() > read_only,
+            "{markdown}"
+        );
     }
 
     #[test]
@@ -374,10 +423,16 @@ mod tests {
             line_of(&markdown, "- `mode`"),
             "- `mode` (String) Mode. Defaults to `\"fast\"`. Must be one of \"fast\", \"slow\"."
         );
-        assert_eq!(line_of(&markdown, "- `days`"), "- `days` (Number) Days. Defaults to 3.");
+        assert_eq!(
+            line_of(&markdown, "- `days`"),
+            "- `days` (Number) Days. Defaults to 3."
+        );
         let secret = line_of(&markdown, "- `secret_wo`");
         assert!(secret.starts_with("- `secret_wo` (String, Sensitive, Write-only) Secret."));
-        assert!(secret.contains("stays out of the plan and state"), "{secret}");
+        assert!(
+            secret.contains("stays out of the plan and state"),
+            "{secret}"
+        );
     }
 
     #[test]
@@ -388,12 +443,17 @@ mod tests {
             "- `outer` (Block List) Outer settings. \
              (see [below for nested schema](#nestedblock--outer))"
         );
-        assert!(markdown.contains("<a id=\"nestedblock--outer\"></a>\n### Nested Schema for `outer`"));
+        assert!(
+            markdown.contains("<a id=\"nestedblock--outer\"></a>\n### Nested Schema for `outer`")
+        );
         assert!(markdown.contains(
             "<a id=\"nestedblock--outer--inner\"></a>\n### Nested Schema for `outer.inner`"
         ));
         assert!(markdown.contains("`outer.inner`\n\nRequired:\n\n- `role` (String) Role to use."));
-        assert!(markdown.contains("<a id=\"nestedatt--summary\"></a>"), "{markdown}");
+        assert!(
+            markdown.contains("<a id=\"nestedatt--summary\"></a>"),
+            "{markdown}"
+        );
         assert!(markdown.contains("- `count` (Number)"), "{markdown}");
     }
 
@@ -408,13 +468,23 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let examples = root.path().join("examples/resources/sips_sample");
         fs::create_dir_all(&examples).unwrap();
-        fs::write(examples.join("resource.tf"), "resource \"sips_sample\" \"x\" {}\n").unwrap();
+        fs::write(
+            examples.join("resource.tf"),
+            "resource \"sips_sample\" \"x\" {}\n",
+        )
+        .unwrap();
 
         let page = render_page(root.path(), &sample_subject()).unwrap();
 
         assert_eq!(page.path, PathBuf::from("docs/resources/sample.md"));
-        assert!(page.content.contains("# sips_sample (Resource)\n\nA sample resource.\n"));
-        assert!(page.content.contains("## Example Usage\n\n```terraform\nresource \"sips_sample\""));
+        assert!(
+            page.content
+                .contains("# sips_sample (Resource)\n\nA sample resource.\n")
+        );
+        assert!(
+            page.content
+                .contains("## Example Usage\n\n```terraform\nresource \"sips_sample\"")
+        );
         assert!(page.content.contains("## Schema\n"));
         assert!(!page.content.contains("## Import"), "{}", page.content);
     }
@@ -436,7 +506,11 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let templates = root.path().join("templates/resources");
         fs::create_dir_all(&templates).unwrap();
-        fs::write(root.path().join("import.sh"), "terraform import sips_sample.x x\n").unwrap();
+        fs::write(
+            root.path().join("import.sh"),
+            "terraform import sips_sample.x x\n",
+        )
+        .unwrap();
         let template = "# {{ name }}\n\n{{description}}\n\n{{ example \"import.sh\" }}\n";
         fs::write(templates.join("sample.md.tmpl"), template).unwrap();
 
@@ -474,6 +548,9 @@ mod tests {
     #[test]
     fn tidy_keeps_code_blocks() {
         let text = "a\n\n```terraform\nx = 1\n\n\ny = 2\n```\n\n\nb\n";
-        assert_eq!(tidy(text), "a\n\n```terraform\nx = 1\n\n\ny = 2\n```\n\nb\n");
+        assert_eq!(
+            tidy(text),
+            "a\n\n```terraform\nx = 1\n\n\ny = 2\n```\n\nb\n"
+        );
     }
 }

@@ -22,7 +22,9 @@ fn update_requested() -> bool {
 fn committed_generated_pages(root: &Path) -> BTreeSet<PathBuf> {
     let mut pages = BTreeSet::new();
     for directory in GENERATED_DIRS {
-        let Ok(entries) = fs::read_dir(root.join(directory)) else { continue };
+        let Ok(entries) = fs::read_dir(root.join(directory)) else {
+            continue;
+        };
         for entry in entries {
             let path = Path::new(directory).join(entry.unwrap().file_name());
             if path.extension().is_some_and(|extension| extension == "md") {
@@ -67,8 +69,10 @@ fn docs_are_up_to_date() {
         panic!("rendering the docs failed: {error}");
     });
     let rendered: BTreeSet<PathBuf> = pages.iter().map(|page| page.path.clone()).collect();
-    let stale: BTreeSet<PathBuf> =
-        committed_generated_pages(root).difference(&rendered).cloned().collect();
+    let stale: BTreeSet<PathBuf> = committed_generated_pages(root)
+        .difference(&rendered)
+        .cloned()
+        .collect();
 
     if update_requested() {
         write_pages(root, &pages, &stale);
@@ -86,7 +90,13 @@ fn docs_are_up_to_date() {
 #[test]
 fn every_type_has_a_page() {
     let pages = docs::render_provider(&SipsProvider, repository_root()).unwrap();
-    let paths: Vec<String> = pages.iter().map(|page| page.path.display().to_string()).collect();
+    let paths: Vec<String> = pages
+        .iter()
+        .map(|page| page.path.display().to_string())
+        .collect();
     assert!(paths.contains(&"docs/index.md".to_owned()), "{paths:?}");
-    assert!(paths.contains(&"docs/resources/rotation_policy.md".to_owned()), "{paths:?}");
+    assert!(
+        paths.contains(&"docs/resources/rotation_policy.md".to_owned()),
+        "{paths:?}"
+    );
 }

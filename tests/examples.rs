@@ -26,7 +26,14 @@ fn examples_are_formatted() {
         return;
     }
     let output = Command::new(&terraform)
-        .args(["fmt", "-check", "-recursive", "-diff", "-no-color", "examples"])
+        .args([
+            "fmt",
+            "-check",
+            "-recursive",
+            "-diff",
+            "-no-color",
+            "examples",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("CHECKPOINT_DISABLE", "1")
         .output()

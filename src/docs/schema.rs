@@ -60,7 +60,11 @@ impl Group {
     }
 
     fn of_block(nested: &NestedBlock) -> Group {
-        if nested.min_items > 0 { Group::Required } else { Group::Optional }
+        if nested.min_items > 0 {
+            Group::Required
+        } else {
+            Group::Optional
+        }
     }
 }
 
@@ -96,10 +100,16 @@ fn write_block<'a>(
     queue: &mut VecDeque<Section<'a>>,
 ) -> fmt::Result {
     for group in Group::ALL {
-        let attributes: Vec<&Attribute> =
-            block.attributes.iter().filter(|a| Group::of_attribute(a) == group).collect();
-        let blocks: Vec<&NestedBlock> =
-            block.blocks.iter().filter(|b| Group::of_block(b) == group).collect();
+        let attributes: Vec<&Attribute> = block
+            .attributes
+            .iter()
+            .filter(|a| Group::of_attribute(a) == group)
+            .collect();
+        let blocks: Vec<&NestedBlock> = block
+            .blocks
+            .iter()
+            .filter(|b| Group::of_block(b) == group)
+            .collect();
         if attributes.is_empty() && blocks.is_empty() {
             continue;
         }
@@ -140,8 +150,14 @@ fn write_attribute<'a>(
     sentences.extend(attribute_notes(attribute, kind));
     if let Some(fields) = object_fields(&attribute.ty) {
         let path = child_path(path, &attribute.name);
-        let section = Section { path, nested: Nested::Object(fields) };
-        sentences.push(format!("(see [below for nested schema](#{}))", section.anchor()));
+        let section = Section {
+            path,
+            nested: Nested::Object(fields),
+        };
+        sentences.push(format!(
+            "(see [below for nested schema](#{}))",
+            section.anchor()
+        ));
         queue.push_back(section);
     }
     write_item(out, &attribute.name, &flags.join(", "), &sentences)
@@ -178,12 +194,18 @@ fn write_nested_block<'a>(
     queue: &mut VecDeque<Section<'a>>,
 ) -> fmt::Result {
     let path = child_path(path, &nested.type_name);
-    let section = Section { path, nested: Nested::Block(&nested.block) };
+    let section = Section {
+        path,
+        nested: Nested::Block(&nested.block),
+    };
     let mut sentences = vec![nested.block.description.clone()];
     if nested.force_new && kind == PageKind::Resource {
         sentences.push("Changing anything in this block forces a new resource.".to_owned());
     }
-    sentences.push(format!("(see [below for nested schema](#{}))", section.anchor()));
+    sentences.push(format!(
+        "(see [below for nested schema](#{}))",
+        section.anchor()
+    ));
     queue.push_back(section);
     write_item(out, &nested.type_name, &block_label(nested), &sentences)
 }
@@ -197,7 +219,11 @@ fn write_object_fields(out: &mut String, fields: &BTreeMap<String, Type>) -> fmt
 }
 
 fn write_item(out: &mut String, name: &str, label: &str, sentences: &[String]) -> fmt::Result {
-    let text: Vec<&str> = sentences.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+    let text: Vec<&str> = sentences
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
     writeln!(out, "- `{name}` ({label}) {}", text.join(" "))
 }
 
@@ -259,8 +285,10 @@ fn value_literal(value: &Value) -> String {
             format!("[{}]", items.join(", "))
         }
         Value::Map(entries) | Value::Object(entries) => {
-            let entries: Vec<String> =
-                entries.iter().map(|(k, v)| format!("{k} = {}", value_literal(v))).collect();
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", value_literal(v)))
+                .collect();
             format!("{{ {} }}", entries.join(", "))
         }
         Value::Null | Value::Unknown | Value::Dynamic(..) => "null".to_owned(),
