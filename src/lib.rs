@@ -14,4 +14,5 @@ pub mod provider;
 pub mod resources;
 pub mod rotation;
 pub mod secret;
+pub mod stores;
 pub mod value;

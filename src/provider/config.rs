@@ -161,11 +161,11 @@ fn aws_block(value: &Value) -> AwsBlock {
     }
 }
 
-pub(crate) fn optional_string(object: &Value, name: &str) -> Option<String> {
+pub fn optional_string(object: &Value, name: &str) -> Option<String> {
     object.attr(name).as_str().map(str::to_owned)
 }
 
-pub(crate) fn string_map(value: &Value) -> BTreeMap<String, String> {
+pub fn string_map(value: &Value) -> BTreeMap<String, String> {
     match value {
         Value::Map(items) => items
             .iter()

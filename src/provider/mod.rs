@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use config::{Environment, ProviderConfig};
+pub use config::{Environment, ProviderConfig, string_map};
 use crate::framework::{
     ConfigureRequest, DataSource, Diagnostics, Provider, RequestContext, Resource, Schema,
 };
