@@ -365,6 +365,14 @@ mod tests {
         let block = Block::new("A sample resource.")
             .attribute(Attribute::required("name", Type::String, "Name.").force_new())
             .attribute(
+                Attribute::required(
+                    "zone",
+                    Type::String,
+                    "Zone. Changing it replaces the resource.",
+                )
+                .force_new(),
+            )
+            .attribute(
                 Attribute::optional("mode", Type::String, "Mode.")
                     .default(Value::string("fast"))
                     .validate(OneOf(&["fast", "slow"])),

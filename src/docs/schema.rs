@@ -163,17 +163,25 @@ fn write_attribute<'a>(
     write_item(out, &attribute.name, &flags.join(", "), &sentences)
 }
 
+/// Phrases by which a description already says that a change replaces the resource.
+const REPLACEMENT_PHRASES: &[&str] = &["replaces the resource", "forces a new resource"];
+
 /// Returns the sentences that follow an attribute's own description.
 fn attribute_notes(attribute: &Attribute, kind: PageKind) -> Vec<String> {
     let mut notes = Vec::new();
-    // Several descriptions already name their default in words; repeating it reads as noise.
+    // Several descriptions already state their default or the replacement in words, and
+    // repeating it reads as noise.
+    let description = &attribute.description;
     if let Some(default) = &attribute.default
-        && !attribute.description.contains("Defaults to")
+        && !description.contains("Defaults to")
     {
         notes.push(format!("Defaults to `{}`.", value_literal(default)));
     }
     notes.extend(attribute.validators.iter().map(|v| v.description()));
-    if attribute.force_new && kind == PageKind::Resource {
+    let replacement_stated = REPLACEMENT_PHRASES
+        .iter()
+        .any(|phrase| description.contains(phrase));
+    if attribute.force_new && kind == PageKind::Resource && !replacement_stated {
         notes.push("Changing this forces a new resource.".to_owned());
     }
     if attribute.write_only {
