@@ -9,6 +9,7 @@ pub mod audit;
 pub mod docs;
 pub mod framework;
 pub mod logging;
+pub mod plugin;
 pub mod protocol;
 pub mod provider;
 pub mod resources;

@@ -1,5 +1,6 @@
 //! Secrets Manager store against a local moto_server: lifecycle, idempotent retries, error
 //! mapping, secrecy of values in errors and logs, and API call counts per operation.
+#![cfg(feature = "aws")]
 
 mod support;
 
@@ -46,7 +47,7 @@ async fn connect(server: &MotoServer) -> AwsSecretsStore {
         .expect("store connects")
 }
 
-/// A plain SDK client for changes the store does not make, such as foreign entries.
+/// Builds a plain SDK client for changes the store does not make, such as foreign entries.
 fn raw_client(server: &MotoServer) -> aws_sdk_secretsmanager::Client {
     let config = aws_sdk_secretsmanager::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -120,7 +121,8 @@ fn assert_hides_secret(error: &StoreError) {
 #[tokio::test]
 async fn create_describe_and_read_back() {
     let server = MotoServer::start();
-    let store = connect(&server).await;
+    // Through the trait object, as resources hold stores.
+    let store: Box<dyn SecretStore> = Box::new(connect(&server).await);
     let entry = new_entry("sips/client-1/staging", "client-1", "secret-one");
     let token = entry.token.clone();
 
@@ -276,6 +278,31 @@ async fn create_retry_with_same_token() {
 }
 
 #[tokio::test]
+async fn create_retry_after_rotation() {
+    let server = MotoServer::start();
+    let store = connect(&server).await;
+    let entry_name = name("sips/client-1/staging");
+    store
+        .create(new_entry(entry_name.as_str(), "client-1", "secret-one"))
+        .await
+        .unwrap();
+    let second = credential("client-1", "secret-two");
+    store
+        .put_version(&entry_name, &second, &token_for("secret-two"))
+        .await
+        .unwrap();
+
+    let retried = store
+        .create(new_entry(entry_name.as_str(), "client-1", "secret-one"))
+        .await;
+
+    let retried = retried.expect("retried create succeeds");
+    let current = retried.state.current().map(|v| v.id.clone());
+    assert_eq!(current, Some(token_for("secret-two").version_id()));
+    assert!(retried.adopted);
+}
+
+#[tokio::test]
 async fn create_conflicts_are_already_exists() {
     let server = MotoServer::start();
     let store = connect(&server).await;
@@ -291,14 +318,22 @@ async fn create_conflicts_are_already_exists() {
         .await
         .unwrap();
 
+    let mut reused_token = new_entry("sips/ours", "client-1", PLANTED_SECRET);
+    reused_token.token = token_for("secret-one");
+
     let other_value = store
         .create(new_entry("sips/ours", "client-1", PLANTED_SECRET))
         .await;
+    let before = store.call_counts();
+    let same_token_other_value = store.create(reused_token).await;
+    let value_check_calls = store.call_counts().since(&before);
     let foreign = store
         .create(new_entry("sips/foreign", "client-1", PLANTED_SECRET))
         .await;
 
-    for result in [other_value, foreign] {
+    // The stored value under the reused token is read back and compared before adopting.
+    assert_eq!(value_check_calls.get("GetSecretValue"), 1);
+    for result in [other_value, same_token_other_value, foreign] {
         let error = result.expect_err("create on a taken name must fail");
         assert!(
             matches!(error, StoreError::AlreadyExists { .. }),
@@ -448,7 +483,7 @@ async fn delete_is_recoverable_unless_forced() {
         .delete(&entry_name, DeleteMode::Recoverable { window_days: 7 })
         .await;
     let forced = store.delete(&entry_name, DeleteMode::Force).await;
-    let gone = store.describe(&entry_name).await;
+    let after_force = store.describe(&entry_name).await;
 
     assert!(
         matches!(too_short, Err(StoreError::InvalidInput { .. })),
@@ -464,7 +499,10 @@ async fn delete_is_recoverable_unless_forced() {
     assert!(scheduled.is_scheduled_for_deletion());
     assert!(repeated.is_ok(), "repeated delete: {repeated:?}");
     assert_eq!(forced.expect("forced delete").deletion_date, None);
-    assert!(matches!(gone, Err(StoreError::NotFound { .. })), "{gone:?}");
+    assert!(
+        matches!(after_force, Err(StoreError::NotFound { .. })),
+        "{after_force:?}"
+    );
 }
 
 #[tokio::test]

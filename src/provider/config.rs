@@ -138,9 +138,27 @@ fn check_name_prefix(prefix: &str, diagnostics: &mut Diagnostics) {
     }
 }
 
+impl AwsBlock {
+    /// Converts the block into store settings.
+    pub fn settings(&self) -> crate::stores::aws::AwsSettings {
+        crate::stores::aws::AwsSettings {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint.clone(),
+            assume_role: self.assume_role.as_ref().map(|role| crate::stores::aws::AssumeRole {
+                role_arn: role.role_arn.clone(),
+                session_name: role.session_name.clone(),
+                external_id: role.external_id.clone(),
+            }),
+            disable_imds: !self.use_instance_metadata,
+            ..Default::default()
+        }
+    }
+}
+
 fn aws_block(value: &Value) -> AwsBlock {
     if !matches!(value, Value::Object(_)) {
-        return AwsBlock::default();
+        return AwsBlock { use_instance_metadata: true, ..AwsBlock::default() };
     }
     let assume_role = match value.attr("assume_role") {
         role @ Value::Object(_) => optional_string(role, "role_arn").map(|role_arn| {

@@ -6,11 +6,17 @@ mod config;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tokio::sync::OnceCell;
 
 pub use config::{Environment, ProviderConfig, string_map};
+use crate::audit::AuditLog;
 use crate::framework::{
-    ConfigureRequest, DataSource, Diagnostics, Provider, RequestContext, Resource, Schema,
+    AttributePath, ConfigureRequest, DataSource, Diagnostic, Diagnostics, Provider,
+    RequestContext, Resource, Schema,
 };
+use crate::rotation::{Clock, SystemClock};
+use crate::stores::SecretStore;
+use crate::stores::aws::AwsSecretsStore;
 use crate::resources;
 use crate::value::Value;
 
@@ -20,6 +26,37 @@ pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/srs/sips";
 /// What every resource receives once the provider is configured.
 pub struct ProviderData {
     pub config: ProviderConfig,
+    pub clock: Arc<dyn Clock>,
+    pub audit: AuditLog,
+    /// Connected on first use, so that plans without AWS resources never
+    /// resolve AWS credentials.
+    aws: OnceCell<Arc<dyn SecretStore>>,
+}
+
+impl ProviderData {
+    pub fn new(config: ProviderConfig, clock: Arc<dyn Clock>, audit: AuditLog) -> Self {
+        Self { config, clock, audit, aws: OnceCell::new() }
+    }
+
+    /// Returns the AWS Secrets Manager store, connecting on first use.
+    pub async fn aws_store(&self) -> Result<Arc<dyn SecretStore>, Diagnostics> {
+        self.aws
+            .get_or_try_init(|| async {
+                let settings = self.config.aws.settings();
+                match AwsSecretsStore::connect(&settings).await {
+                    Ok(store) => Ok(Arc::new(store) as Arc<dyn SecretStore>),
+                    Err(error) => Err(Diagnostics::from(Diagnostic::error(
+                        "Failed to configure AWS Secrets Manager",
+                        format!(
+                            "The provider could not set up its AWS client: {error}. Check the \
+                             provider's aws block and the AWS credentials of this run."
+                        ),
+                    ))),
+                }
+            })
+            .await
+            .cloned()
+    }
 }
 
 #[derive(Default)]
@@ -41,14 +78,32 @@ impl Provider for SipsProvider {
     }
 
     async fn configure(&self, request: ConfigureRequest) -> (Option<ProviderData>, Diagnostics) {
-        match ProviderConfig::from_value(&request.config) {
-            Ok(config) => (Some(ProviderData { config }), Diagnostics::new()),
-            Err(diagnostics) => (None, diagnostics),
-        }
+        let config = match ProviderConfig::from_value(&request.config) {
+            Ok(config) => config,
+            Err(diagnostics) => return (None, diagnostics),
+        };
+        let audit = match &config.audit_log_path {
+            None => AuditLog::disabled(),
+            Some(path) => match AuditLog::open(path) {
+                Ok(log) => log,
+                Err(error) => {
+                    let diagnostic = Diagnostic::error(
+                        "Failed to open the audit log",
+                        format!("{error}. Check audit_log_path and the directory's permissions."),
+                    )
+                    .at(AttributePath::root("audit_log_path"));
+                    return (None, diagnostic.into());
+                }
+            },
+        };
+        (Some(ProviderData::new(config, Arc::new(SystemClock), audit)), Diagnostics::new())
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
-        vec![Arc::new(resources::rotation_policy::RotationPolicyResource)]
+        vec![
+            Arc::new(resources::credential::CredentialResource),
+            Arc::new(resources::rotation_policy::RotationPolicyResource),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {

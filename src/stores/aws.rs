@@ -1,11 +1,11 @@
-//! AWS Secrets Manager store: each entry is one secret whose `SecretString` holds the JSON
+//! AWS Secrets Manager store: each entry is one secret whose `SecretString` contains the JSON
 //! credential document, with versions tracked by staging labels.
 //!
 //! Design points:
 //!
 //! - Request tokens become version ids (`ClientRequestToken`), so retried writes are found by
 //!   id. `put_version` describes first and skips the write when the token's version is already
-//!   current; it does not depend on how the service treats a repeated token.
+//!   current, so it does not depend on how the service treats a repeated token.
 //! - `revoke_current` writes a tombstone document (no secret) under a token derived from the
 //!   revoked version's id, labels the revoked version `SIPSREVOKED` and removes its
 //!   `AWSPREVIOUS` label. Secrets Manager cannot take `AWSCURRENT` off a version without
@@ -20,13 +20,17 @@
 //! - Creating a name that is scheduled for deletion fails with `InvalidRequestException` on
 //!   AWS and `ResourceExistsException` on moto. `create` describes the name after either error
 //!   and reports [`StoreError::ScheduledForDeletion`].
-//! - AWS rejects `PutSecretValue` and `TagResource` on a secret scheduled for deletion with
-//!   `InvalidRequestException`; moto accepts them. `put_version` checks the deletion date
-//!   before writing. `update_metadata` only explains an `InvalidRequestException` after the
-//!   fact, so on moto it changes a deleted entry's tags.
-//! - A client request token reused with a different value is rejected by AWS; the moto notes
-//!   for 5.2.5 say it overwrites the version. Tokens derive from the value, so the same token
-//!   never carries a different value, and `put_version` checks the version before writing.
+//! - AWS rejects operations on a secret scheduled for deletion with `InvalidRequestException`,
+//!   whose documented causes include a secret "currently marked deleted". moto accepts
+//!   `PutSecretValue` and `TagResource` there. `put_version` checks the deletion date before
+//!   writing. `update_metadata` only explains an `InvalidRequestException` after the fact, so
+//!   on moto it changes a deleted entry's tags.
+//! - A client request token reused with a different value is rejected by AWS, and by moto
+//!   5.2.5 in `PutSecretValue` (`ResourceExistsException`, checked with moto in-process).
+//!   Tokens derive from the value, so the same token never carries a different value, and
+//!   `put_version` checks the version before writing.
+//! - A `CreateSecret` that repeats name, token and value succeeds on both. moto 5.2.5 then
+//!   returns the secret's current version id, which `create` detects and describes.
 //!
 //! The SDK's orchestrator logs each HTTP request and response with `Debug` at TRACE level
 //! under the `aws_smithy_runtime` target. With aws-smithy-runtime 1.16 the bodies are wrapped
@@ -36,7 +40,9 @@
 
 mod config;
 mod convert;
+mod create;
 mod errors;
+mod revoke;
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
@@ -46,8 +52,7 @@ use secrecy::ExposeSecret;
 use crate::stores::{
     CallCounter, CallCounts, CreateOutcome, Credential, DeleteMode, Deletion, EntryName,
     EntryState, MetadataChange, NewEntry, PutOutcome, RequestToken, Revocation, SecretStore,
-    ServiceError, StoreError, StoredValue, Tombstone, VersionContent, VersionId, VersionInfo,
-    VersionSelector, VersionStage, tag,
+    ServiceError, StoreError, StoredValue, VersionId, VersionInfo, VersionSelector, VersionStage,
 };
 
 pub use config::{AssumeRole, AwsSettings, DEFAULT_MAX_ATTEMPTS, StaticCredentials};
@@ -84,7 +89,7 @@ impl AwsSecretsStore {
     }
 
     /// Explains an `InvalidRequestException` by the entry's deletion state, because AWS
-    /// answers most operations on a secret scheduled for deletion that way.
+    /// rejects most operations on a secret scheduled for deletion with that code.
     async fn explain(&self, name: &EntryName, error: StoreError) -> StoreError {
         let StoreError::InvalidRequest { operation, .. } = &error else {
             return error;
@@ -146,47 +151,6 @@ impl AwsSecretsStore {
         Ok(())
     }
 
-    /// Handles a failed `CreateSecret`: reports a scheduled deletion, adopts an entry that an
-    /// earlier run of the same create left behind, or returns `error`.
-    async fn adopt_existing(
-        &self,
-        entry: &NewEntry,
-        error: StoreError,
-    ) -> Result<EntryState, StoreError> {
-        let exists = matches!(error, StoreError::AlreadyExists { .. });
-        if !exists && !matches!(error, StoreError::InvalidRequest { .. }) {
-            return Err(error);
-        }
-        let Ok(state) = self.describe(&entry.name).await else {
-            return Err(error);
-        };
-        if state.is_scheduled_for_deletion() {
-            return Err(scheduled("CreateSecret", &state));
-        }
-        if !exists {
-            return Err(error);
-        }
-        if may_adopt(&state, entry) && self.holds_value(entry).await? {
-            tracing::debug!(entry = %entry.name, "adopting entry left by an earlier create");
-            return Ok(state);
-        }
-        Err(not_adoptable(error, entry))
-    }
-
-    /// Tells whether the version of `entry.token` holds `entry.value`. A token derived from
-    /// the value makes this true by construction; checking it keeps a caller bug from
-    /// adopting an entry that serves another secret.
-    async fn holds_value(&self, entry: &NewEntry) -> Result<bool, StoreError> {
-        let selector = VersionSelector::Id(entry.token.version_id());
-        let stored = self.read_value(&entry.name, &selector).await?;
-        let VersionContent::Credential(stored) = stored.content else {
-            return Ok(false);
-        };
-        let same_secret =
-            stored.client_secret().expose_secret() == entry.value.client_secret().expose_secret();
-        Ok(same_secret && stored.client_id() == entry.value.client_id())
-    }
-
     /// Confirms that the version a put wrote is current when the put output did not say so.
     async fn confirm_current(
         &self,
@@ -198,34 +162,6 @@ impl AwsSecretsStore {
             Some(version) if version.has_stage(&VersionStage::Current) => Ok(()),
             _ => Err(reused_token(name, version_id)),
         }
-    }
-
-    async fn finish_revocation(
-        &self,
-        name: &EntryName,
-        state: &EntryState,
-        revoked: &VersionId,
-        tombstone: VersionId,
-    ) -> Result<Revocation, StoreError> {
-        let holder = state.revoked().map(|version| &version.id);
-        if holder != Some(revoked) {
-            self.move_label(name, convert::SIPS_REVOKED, holder, Some(revoked))
-                .await?;
-        }
-        // Right after the tombstone put the revoked version carries AWSPREVIOUS, which
-        // `state` (read before the put) may not show yet.
-        let fresh_put = state.current().map(|version| &version.id) == Some(revoked);
-        let still_previous = state
-            .previous()
-            .is_some_and(|version| &version.id == revoked);
-        if fresh_put || still_previous {
-            self.move_label(name, convert::AWS_PREVIOUS, Some(revoked), None)
-                .await?;
-        }
-        Ok(Revocation {
-            revoked_version: revoked.clone(),
-            tombstone_version: Some(tombstone),
-        })
     }
 
     async fn list_secrets_tagged(
@@ -273,24 +209,6 @@ fn scheduled(operation: &'static str, state: &EntryState) -> StoreError {
     }
 }
 
-fn not_adoptable(error: StoreError, entry: &NewEntry) -> StoreError {
-    let code = error.service().and_then(|service| service.code.clone());
-    let message = format!(
-        "the existing entry is not tagged {}={} with {}={}, or has no version {}; \
-         import it or choose another name",
-        tag::MANAGED_BY,
-        tag::MANAGED_BY_VALUE,
-        tag::CLIENT_ID,
-        entry.value.client_id(),
-        entry.token.as_str(),
-    );
-    StoreError::AlreadyExists {
-        operation: "CreateSecret",
-        entry: entry.name.to_string(),
-        service: ServiceError { code, message },
-    }
-}
-
 fn reused_token(name: &EntryName, version_id: &VersionId) -> StoreError {
     let message = format!(
         "version {version_id} was written earlier with this request token and is not \
@@ -303,58 +221,6 @@ fn reused_token(name: &EntryName, version_id: &VersionId) -> StoreError {
     }
 }
 
-/// Tags of a new entry: the caller's, plus ownership tags that adoption and the
-/// environment-separation check read.
-fn creation_tags(entry: &NewEntry) -> std::collections::BTreeMap<String, String> {
-    let mut tags = entry.metadata.tags.clone();
-    tags.insert(
-        tag::CLIENT_ID.to_owned(),
-        entry.value.client_id().to_owned(),
-    );
-    tags.insert(tag::MANAGED_BY.to_owned(), tag::MANAGED_BY_VALUE.to_owned());
-    tags
-}
-
-/// The state of an entry that `CreateSecret` just made, built from the request because the
-/// output carries only ARN, name and version id.
-fn created_state(
-    entry: &NewEntry,
-    tags: std::collections::BTreeMap<String, String>,
-    arn: &str,
-    version: &str,
-) -> EntryState {
-    let stages = [VersionStage::Current].into();
-    EntryState {
-        name: entry.name.to_string(),
-        id: arn.to_owned(),
-        description: entry.metadata.description.clone(),
-        kms_key_id: entry.metadata.kms_key_id.clone(),
-        tags,
-        versions: vec![convert::staged_version(version, stages)],
-        created_at: None,
-        changed_at: None,
-        deletion_date: None,
-    }
-}
-
-/// Tells whether an existing entry looks like the result of an earlier run of `entry`'s
-/// create: tagged as ours for the same `client_id`, with the version of the same token.
-fn may_adopt(state: &EntryState, entry: &NewEntry) -> bool {
-    let ours = state.is_managed_for(entry.value.client_id());
-    ours && state.version(&entry.token.version_id()).is_some()
-}
-
-/// The version that the current tombstone revoked, when the current version is one.
-fn revoked_by_current(state: &EntryState) -> Option<VersionId> {
-    let current = &state.current()?.id;
-    state
-        .versions
-        .iter()
-        .map(|version| &version.id)
-        .find(|id| &RequestToken::for_revocation(id).version_id() == current)
-        .cloned()
-}
-
 #[async_trait]
 impl SecretStore for AwsSecretsStore {
     fn kind(&self) -> &'static str {
@@ -363,45 +229,11 @@ impl SecretStore for AwsSecretsStore {
 
     /// Calls: `CreateSecret`; plus `DescribeSecret` when the name is taken.
     ///
-    /// NOTE: when the service ignores a create as a repeat (same name, token and value), the
-    /// returned state is built from the request; `describe` returns the stored one.
+    /// NOTE: the service ignores a create that repeats name, token and value. When it returns
+    /// the token's version id for such a repeat, the state is built from the request and may
+    /// miss later changes. Call `describe` for the stored state.
     async fn create(&self, entry: NewEntry) -> Result<CreateOutcome, StoreError> {
-        let tags = creation_tags(&entry);
-        let document = entry.value.to_document();
-        self.begin("CreateSecret", entry.name.as_str());
-        let result = self
-            .client
-            .create_secret()
-            .name(entry.name.as_str())
-            .client_request_token(entry.token.as_str())
-            .secret_string(document.expose_secret())
-            .set_description(entry.metadata.description.clone())
-            .set_kms_key_id(entry.metadata.kms_key_id.clone())
-            .set_tags(Some(convert::sdk_tags(&tags)))
-            .send()
-            .await;
-
-        match result {
-            Ok(output) => {
-                let arn = output.arn().unwrap_or_default();
-                let version = output.version_id().unwrap_or(entry.token.as_str());
-                let state = created_state(&entry, tags, arn, version);
-                Ok(CreateOutcome {
-                    state,
-                    adopted: false,
-                })
-            }
-            Err(error) => {
-                let error = errors::from_sdk("CreateSecret", entry.name.as_str(), error)
-                    .redact(&document)
-                    .redact(entry.value.client_secret());
-                let state = self.adopt_existing(&entry, error).await?;
-                Ok(CreateOutcome {
-                    state,
-                    adopted: true,
-                })
-            }
-        }
+        self.create_entry(entry).await
     }
 
     /// Calls: `DescribeSecret`.
@@ -521,31 +353,7 @@ impl SecretStore for AwsSecretsStore {
     /// Calls: `DescribeSecret`, `PutSecretValue`, two `UpdateSecretVersionStage`; a repeat
     /// after success makes the describe call only.
     async fn revoke_current(&self, name: &EntryName) -> Result<Revocation, StoreError> {
-        let state = self.describe_live(name, "PutSecretValue").await?;
-        if let Some(revoked) = revoked_by_current(&state) {
-            let tombstone = RequestToken::for_revocation(&revoked).version_id();
-            return self
-                .finish_revocation(name, &state, &revoked, tombstone)
-                .await;
-        }
-        let Some(current) = state.current() else {
-            return Err(StoreError::InvalidRequest {
-                operation: "PutSecretValue",
-                entry: name.to_string(),
-                service: ServiceError::new(None, "the entry has no current version to revoke"),
-            });
-        };
-        let revoked = current.id.clone();
-        let token = RequestToken::for_revocation(&revoked);
-        let tombstone = Tombstone {
-            client_id: state.client_id().map(str::to_owned),
-            revoked_version: Some(revoked.clone()),
-        };
-        self.put_document(name, &token, &tombstone.to_document())
-            .await?;
-        tracing::debug!(entry = %name, version = %revoked, "current version revoked");
-        self.finish_revocation(name, &state, &revoked, token.version_id())
-            .await
+        self.revoke(name).await
     }
 
     /// Calls: `DeleteSecret`; plus `DescribeSecret` after an `InvalidRequestException`.
@@ -670,89 +478,32 @@ fn check_window(window_days: u32) -> Result<(), StoreError> {
     })
 }
 
+/// Builds an entry snapshot for unit tests of the store's decisions.
+#[cfg(test)]
+fn test_state(tags: &[(&str, &str)], versions: &[(&str, &[VersionStage])]) -> EntryState {
+    let versions = versions
+        .iter()
+        .map(|(id, stages)| convert::staged_version(id, stages.iter().cloned().collect()))
+        .collect();
+    EntryState {
+        name: "sips/client-1/staging".into(),
+        id: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x".into(),
+        description: None,
+        kms_key_id: None,
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        versions,
+        created_at: None,
+        changed_at: None,
+        deletion_date: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
-
-    use secrecy::SecretString;
-
     use super::*;
-    use crate::stores::{EntryMetadata, VersionInfo};
-
-    fn version(id: &str, stages: &[VersionStage]) -> VersionInfo {
-        convert::staged_version(id, stages.iter().cloned().collect::<BTreeSet<_>>())
-    }
-
-    fn state(tags: &[(&str, &str)], versions: Vec<VersionInfo>) -> EntryState {
-        EntryState {
-            name: "sips/client-1/staging".into(),
-            id: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x".into(),
-            description: None,
-            kms_key_id: None,
-            tags: tags
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            versions,
-            created_at: None,
-            changed_at: None,
-            deletion_date: None,
-        }
-    }
-
-    fn new_entry(token: &RequestToken) -> NewEntry {
-        NewEntry {
-            name: EntryName::new("sips/client-1/staging").unwrap(),
-            value: Credential::new("client-1", SecretString::from("value")),
-            metadata: EntryMetadata::default(),
-            token: token.clone(),
-        }
-    }
-
-    #[test]
-    fn may_adopt_needs_tags_and_version() {
-        let token = RequestToken::from_fingerprint(b"f");
-        let entry = new_entry(&token);
-        let ours = [
-            (tag::MANAGED_BY, tag::MANAGED_BY_VALUE),
-            (tag::CLIENT_ID, "client-1"),
-        ];
-        let other_client = [
-            (tag::MANAGED_BY, tag::MANAGED_BY_VALUE),
-            (tag::CLIENT_ID, "c2"),
-        ];
-        let with_token = || vec![version(token.as_str(), &[VersionStage::Current])];
-
-        assert!(may_adopt(&state(&ours, with_token()), &entry));
-        assert!(!may_adopt(
-            &state(&ours, vec![version("other", &[])]),
-            &entry
-        ));
-        assert!(!may_adopt(&state(&other_client, with_token()), &entry));
-        assert!(!may_adopt(&state(&[], with_token()), &entry));
-    }
-
-    #[test]
-    fn revoked_by_current_finds_tombstone_source() {
-        let revoked = VersionId::new("v1");
-        let tombstone = RequestToken::for_revocation(&revoked);
-        let versions = vec![
-            version(tombstone.as_str(), &[VersionStage::Current]),
-            version("v1", &[VersionStage::Previous]),
-        ];
-
-        assert_eq!(revoked_by_current(&state(&[], versions)), Some(revoked));
-    }
-
-    #[test]
-    fn revoked_by_current_ignores_plain_current() {
-        let versions = vec![
-            version("v2", &[VersionStage::Current]),
-            version("v1", &[VersionStage::Previous]),
-        ];
-
-        assert_eq!(revoked_by_current(&state(&[], versions)), None);
-    }
 
     #[test]
     fn recovery_window_is_checked() {

@@ -152,7 +152,7 @@ impl StoreError {
     ///
     /// Secrets Manager does not echo secret values in its messages, but emulators and
     /// transport errors are not bound by that, so operations that send a secret scrub it.
-    pub(crate) fn redact(mut self, secret: &SecretString) -> Self {
+    pub fn redact(mut self, secret: &SecretString) -> Self {
         if let Some(service) = self.service_mut() {
             service.redact(secret.expose_secret());
         }

@@ -51,7 +51,7 @@ pub trait SecretStore: Send + Sync {
     /// `client_id`.
     ///
     /// When the name is taken by an entry that carries this provider's tags for the same
-    /// `client_id` and whose version of `entry.token` holds the same value, the entry is
+    /// `client_id` and whose version of `entry.token` contains the same value, the entry is
     /// adopted (`adopted` is true). A name taken otherwise fails with
     /// [`StoreError::AlreadyExists`], and a name scheduled for deletion with
     /// [`StoreError::ScheduledForDeletion`].
@@ -60,7 +60,8 @@ pub trait SecretStore: Send + Sync {
     /// Reads metadata and staged versions in one call, without values.
     async fn describe(&self, name: &EntryName) -> Result<EntryState, StoreError>;
 
-    /// Reads the value of one version.
+    /// Reads the value of one version. A selected version that does not exist, such as
+    /// `Previous` after a retirement, fails with [`StoreError::NotFound`] like a missing entry.
     async fn read_value(
         &self,
         name: &EntryName,

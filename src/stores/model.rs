@@ -151,7 +151,7 @@ pub enum VersionContent {
 }
 
 /// A version written by a revocation in place of a credential, so that readers of the current
-/// version get no usable secret. It holds no secret and its bytes depend only on its fields.
+/// version get no usable secret. It contains no secret, and its bytes depend only on its fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tombstone {
     pub client_id: Option<String>,
@@ -172,7 +172,7 @@ impl Tombstone {
     }
 }
 
-/// Why a stored document was rejected. The reason never quotes the document, because parser
+/// Reason a stored document was rejected. It never quotes the document, because parser
 /// messages can echo parts of the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DocumentError {
@@ -323,7 +323,7 @@ impl VersionInfo {
     }
 }
 
-/// Which version to read.
+/// Selector of the version to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionSelector {
     Current,
@@ -444,8 +444,8 @@ impl EntryState {
 #[derive(Debug, Clone)]
 pub struct CreateOutcome {
     pub state: EntryState,
-    /// True when the entry already existed with this provider's tags and a version written
-    /// under the same request token, as after an interrupted run.
+    /// True when the entry already existed with this provider's tags and the same value under
+    /// the same request token, as after an interrupted run.
     pub adopted: bool,
 }
 
@@ -466,7 +466,7 @@ pub struct Revocation {
     pub tombstone_version: Option<VersionId>,
 }
 
-/// How to delete an entry.
+/// Deletion mode of an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteMode {
     /// Soft delete: the entry can be restored during the window. Stores whose window is a

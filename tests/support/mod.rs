@@ -1,1 +1,6 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)]
+
 pub mod moto;
+pub mod plugin_client;

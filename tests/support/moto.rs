@@ -32,7 +32,7 @@ pub struct MotoServer {
 }
 
 impl MotoServer {
-    /// Starts a server on 127.0.0.1 and a free port, and waits until it answers.
+    /// Starts a server on 127.0.0.1 and a free port, and waits until it responds.
     ///
     /// Panics with the server's log when it does not come up, or with the install command when
     /// the binary is missing.
@@ -87,7 +87,7 @@ impl MotoServer {
         Ok(server)
     }
 
-    /// Polls until the server answers; on failure the caller drops `self`, which stops it.
+    /// Polls until the server responds. On failure the caller drops `self`, which stops it.
     fn wait_until_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         while Instant::now() < deadline {

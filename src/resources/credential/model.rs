@@ -26,7 +26,6 @@ pub struct AwsEntry {
     pub description: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub recovery_window_days: Option<i64>,
-    pub force_delete: bool,
 }
 
 pub struct CredentialConfig {
@@ -153,6 +152,5 @@ fn aws_entry(block: &Value) -> AwsEntry {
         description: text("description"),
         tags: crate::provider::string_map(block.attr("tags")),
         recovery_window_days: block.attr("recovery_window_days").as_i64(),
-        force_delete: block.attr("force_delete").as_bool().unwrap_or(false),
     }
 }

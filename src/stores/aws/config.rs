@@ -18,7 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::stores::StoreError;
 
-/// Attempts per operation, first try included, unless the settings say otherwise.
+/// Default number of attempts per operation, first try included.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -141,7 +141,7 @@ fn timeouts() -> TimeoutConfig {
 }
 
 /// Sets region and credential sources. With instance metadata allowed, the SDK's default
-/// chains are kept; without it, both chains are rebuilt from their public parts minus IMDS,
+/// chains are kept. Without it, both chains are rebuilt from their public parts minus IMDS,
 /// because aws-config 1.13 reads the IMDS switch only from the process environment.
 async fn with_region_and_credentials(
     mut loader: ConfigLoader,

@@ -20,9 +20,9 @@ enum Kind {
 
 /// Converts an SDK error of `operation` on `entry`.
 ///
-/// The SDK's error types never hold request bodies, so no secret can reach the message from
-/// the request side; callers that sent a secret still pass the result through
-/// [`StoreError::redact`] in case a service echoes it.
+/// `SdkError` (aws-smithy-runtime-api 1.22) keeps the raw response but not the request, so
+/// the request body cannot reach the message. Callers that sent a secret still pass the
+/// result through [`StoreError::redact`] in case a service echoes it.
 pub(super) fn from_sdk<E, R>(
     operation: &'static str,
     entry: &str,
