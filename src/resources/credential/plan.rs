@@ -35,7 +35,11 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
     let now = request.data.clock.now();
 
     let planned = &mut request.planned;
-    planned.set_attr("fingerprint", planned_fingerprint.clone().map_or(Value::Unknown, Value::string));
+    // A create draws a fresh salt, and Terraform may plan a create twice (again
+    // during apply once other values are known), so its fingerprint stays
+    // unknown until apply instead of changing between the two plans.
+    let shown_fingerprint = if creating { None } else { planned_fingerprint.clone() };
+    planned.set_attr("fingerprint", shown_fingerprint.map_or(Value::Unknown, Value::string));
     if rotating {
         if let (Some(secret), Some(fingerprint)) = (&secret, &planned_fingerprint) {
             let check = check_separation(request.data, &config, secret, fingerprint).await;
@@ -91,7 +95,7 @@ fn fill_store_block(request: &mut PlanRequest<'_, ProviderData>, config: &Creden
     if block.attr("name").is_null() || block.attr("name").is_unknown() {
         block.set_attr("name", Value::string(name));
     }
-    if block.attr("recovery_window_days").is_null() {
+    if block.attr("recovery_window_days").is_null() || block.attr("recovery_window_days").is_unknown() {
         block.set_attr("recovery_window_days", Value::int(window));
     }
 }
