@@ -6,6 +6,7 @@
 //! `resources`, which use `stores`. No module imports one above it.
 
 pub mod audit;
+pub mod docs;
 pub mod framework;
 pub mod logging;
 pub mod plugin;
