@@ -17,8 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "proto"))
         .collect();
     files.sort();
-    let (terraform, others): (Vec<PathBuf>, Vec<PathBuf>) =
-        files.into_iter().partition(|path| is_terraform_protocol(path));
+    let (terraform, others): (Vec<PathBuf>, Vec<PathBuf>) = files
+        .into_iter()
+        .partition(|path| is_terraform_protocol(path));
 
     compile(&terraform, &proto_dir, true)?;
     compile(&others, &proto_dir, false)?;
@@ -31,7 +32,11 @@ fn is_terraform_protocol(path: &Path) -> bool {
         .is_some_and(|name| name.starts_with("tfplugin"))
 }
 
-fn compile(files: &[PathBuf], proto_dir: &Path, default_stubs: bool) -> Result<(), Box<dyn std::error::Error>> {
+fn compile(
+    files: &[PathBuf],
+    proto_dir: &Path,
+    default_stubs: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
     if files.is_empty() {
         return Ok(());
     }

@@ -10,7 +10,6 @@ use sips::protocol::v5::ProviderV5;
 use sips::protocol::v6::ProviderV6;
 use sips::provider::{PROVIDER_ADDRESS, SipsProvider};
 
-
 /// Plugin protocol versions this provider serves.
 const SUPPORTED_VERSIONS: [u32; 2] = [5, 6];
 

@@ -156,7 +156,10 @@ mod tests {
 
     #[test]
     fn path_display_nested() {
-        let path = AttributePath::root("tags").key("team").attribute("x").index(2);
+        let path = AttributePath::root("tags")
+            .key("team")
+            .attribute("x")
+            .index(2);
         assert_eq!(path.to_string(), "tags[\"team\"].x[2]");
     }
 

@@ -11,7 +11,9 @@ use crate::value::Value;
 
 /// Fills attributes the configuration leaves null with their defaults.
 pub fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
-    let Value::Object(planned_attributes) = planned else { return };
+    let Value::Object(planned_attributes) = planned else {
+        return;
+    };
     for attribute in &block.attributes {
         if let Some(default) = &attribute.default {
             if config.attr(&attribute.name).is_null() {
@@ -28,20 +30,24 @@ pub fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
 
 /// Sets every write-only attribute to null, at any depth.
 pub fn null_write_only(block: &Block, value: &mut Value) {
-    let Value::Object(attributes) = value else { return };
+    let Value::Object(attributes) = value else {
+        return;
+    };
     for attribute in block.attributes.iter().filter(|a| a.write_only) {
         attributes.insert(attribute.name.clone(), Value::Null);
     }
     for nested in &block.blocks {
-        let Some(child) = attributes.get_mut(&nested.type_name) else { continue };
+        let Some(child) = attributes.get_mut(&nested.type_name) else {
+            continue;
+        };
         match child {
             Value::Object(_) => null_write_only(&nested.block, child),
-            Value::List(items) | Value::Set(items) => {
-                items.iter_mut().for_each(|item| null_write_only(&nested.block, item))
-            }
-            Value::Map(items) => {
-                items.values_mut().for_each(|item| null_write_only(&nested.block, item))
-            }
+            Value::List(items) | Value::Set(items) => items
+                .iter_mut()
+                .for_each(|item| null_write_only(&nested.block, item)),
+            Value::Map(items) => items
+                .values_mut()
+                .for_each(|item| null_write_only(&nested.block, item)),
             _ => {}
         }
     }
@@ -50,10 +56,18 @@ pub fn null_write_only(block: &Block, value: &mut Value) {
 /// Marks computed attributes that neither configuration nor default set as
 /// unknown, because on create their values are only known after apply.
 pub fn mark_computed_unknown(block: &Block, config: &Value, planned: &mut Value) {
-    let Value::Object(planned_attributes) = planned else { return };
-    for attribute in block.attributes.iter().filter(|a| a.computed && !a.write_only) {
+    let Value::Object(planned_attributes) = planned else {
+        return;
+    };
+    for attribute in block
+        .attributes
+        .iter()
+        .filter(|a| a.computed && !a.write_only)
+    {
         let configured = !config.attr(&attribute.name).is_null();
-        let value = planned_attributes.entry(attribute.name.clone()).or_insert(Value::Null);
+        let value = planned_attributes
+            .entry(attribute.name.clone())
+            .or_insert(Value::Null);
         if !configured && value.is_null() {
             *value = Value::Unknown;
         }
@@ -87,7 +101,10 @@ fn collect_replaced(
         }
     }
     for nested in &block.blocks {
-        let (before, after) = (prior.attr(&nested.type_name), planned.attr(&nested.type_name));
+        let (before, after) = (
+            prior.attr(&nested.type_name),
+            planned.attr(&nested.type_name),
+        );
         let child_path = path.clone().attribute(&nested.type_name);
         if nested.force_new && !before.semantically_equal(after) {
             paths.push(child_path);
@@ -101,7 +118,13 @@ fn collect_replaced(
 /// value differs from the configuration.
 pub fn check_planned_against_config(block: &Block, config: &Value, planned: &Value) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
-    check_block(block, config, planned, AttributePath::default(), &mut diagnostics);
+    check_block(
+        block,
+        config,
+        planned,
+        AttributePath::default(),
+        &mut diagnostics,
+    );
     diagnostics
 }
 
@@ -112,7 +135,11 @@ fn check_block(
     path: AttributePath,
     diagnostics: &mut Diagnostics,
 ) {
-    for attribute in block.attributes.iter().filter(|a| !a.computed && !a.write_only) {
+    for attribute in block
+        .attributes
+        .iter()
+        .filter(|a| !a.computed && !a.write_only)
+    {
         let (wanted, got) = (config.attr(&attribute.name), planned.attr(&attribute.name));
         if !wanted.semantically_equal(got) {
             let at = path.clone().attribute(&attribute.name);
@@ -129,11 +156,19 @@ fn check_block(
         }
     }
     for nested in single_blocks(block) {
-        let (config_child, planned_child) =
-            (config.attr(&nested.type_name), planned.attr(&nested.type_name));
+        let (config_child, planned_child) = (
+            config.attr(&nested.type_name),
+            planned.attr(&nested.type_name),
+        );
         if planned_child.is_known() && !planned_child.is_null() {
             let child_path = path.clone().attribute(&nested.type_name);
-            check_block(&nested.block, config_child, planned_child, child_path, diagnostics);
+            check_block(
+                &nested.block,
+                config_child,
+                planned_child,
+                child_path,
+                diagnostics,
+            );
         }
     }
 }
@@ -238,6 +273,9 @@ mod tests {
         let planned = object(&[("name", Value::string("b"))]);
         let diagnostics = check_planned_against_config(&block(), &config, &planned);
         assert!(diagnostics.has_errors());
-        assert_eq!(diagnostics.0[0].attribute, Some(AttributePath::root("name")));
+        assert_eq!(
+            diagnostics.0[0].attribute,
+            Some(AttributePath::root("name"))
+        );
     }
 }

@@ -112,17 +112,28 @@ pub struct StateResponse {
 
 impl Default for StateResponse {
     fn default() -> Self {
-        Self { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() }
+        Self {
+            state: Value::Null,
+            private: Vec::new(),
+            diagnostics: Diagnostics::new(),
+        }
     }
 }
 
 impl StateResponse {
     pub fn ok(state: Value) -> Self {
-        Self { state, ..Self::default() }
+        Self {
+            state,
+            ..Self::default()
+        }
     }
 
     pub fn failed(diagnostics: Diagnostics) -> Self {
-        Self { state: Value::Null, private: Vec::new(), diagnostics }
+        Self {
+            state: Value::Null,
+            private: Vec::new(),
+            diagnostics,
+        }
     }
 }
 

@@ -70,6 +70,9 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Accepted in configuration, never stored: planned and saved as null.
     pub write_only: bool,
+    /// Attributes to name, for clients without write-only support, as the way
+    /// to set the same value without storing it.
+    pub write_only_fallback: Option<String>,
     pub deprecated: bool,
     /// Value planned when the configuration leaves the attribute null.
     pub default: Option<Value>,
@@ -98,6 +101,7 @@ impl Attribute {
             computed: false,
             sensitive: false,
             write_only: false,
+            write_only_fallback: None,
             deprecated: false,
             default: None,
             force_new: false,
@@ -106,20 +110,33 @@ impl Attribute {
     }
 
     pub fn required(name: &str, ty: Type, description: &str) -> Self {
-        Self { required: true, ..Self::new(name, ty, description) }
+        Self {
+            required: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     pub fn optional(name: &str, ty: Type, description: &str) -> Self {
-        Self { optional: true, ..Self::new(name, ty, description) }
+        Self {
+            optional: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     pub fn computed(name: &str, ty: Type, description: &str) -> Self {
-        Self { computed: true, ..Self::new(name, ty, description) }
+        Self {
+            computed: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     /// An optional attribute that the provider fills in when the configuration does not.
     pub fn optional_computed(name: &str, ty: Type, description: &str) -> Self {
-        Self { optional: true, computed: true, ..Self::new(name, ty, description) }
+        Self {
+            optional: true,
+            computed: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     /// Plans `value` when the configuration leaves the attribute null. Terraform
@@ -146,6 +163,12 @@ impl Attribute {
         self
     }
 
+    /// Names the attributes that clients without write-only support use instead.
+    pub fn write_only_fallback(mut self, attributes: &str) -> Self {
+        self.write_only_fallback = Some(attributes.to_owned());
+        self
+    }
+
     pub fn force_new(mut self) -> Self {
         self.force_new = true;
         self
@@ -164,7 +187,10 @@ impl Attribute {
 
 impl Block {
     pub fn new(description: &str) -> Self {
-        Self { description: description.to_owned(), ..Self::default() }
+        Self {
+            description: description.to_owned(),
+            ..Self::default()
+        }
     }
 
     pub fn attribute(mut self, attribute: Attribute) -> Self {
@@ -191,14 +217,20 @@ impl Block {
         for nested in &self.blocks {
             attributes.insert(nested.type_name.clone(), nested.implied_type());
         }
-        Type::Object { attributes, optional: Default::default() }
+        Type::Object {
+            attributes,
+            optional: Default::default(),
+        }
     }
 
     /// Returns the value of a block whose attributes are all null, with
     /// repeated nested blocks as empty collections, as Terraform sends them.
     pub fn empty_value(&self) -> Value {
-        let mut object: BTreeMap<String, Value> =
-            self.attributes.iter().map(|a| (a.name.clone(), Value::Null)).collect();
+        let mut object: BTreeMap<String, Value> = self
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null))
+            .collect();
         for nested in &self.blocks {
             object.insert(nested.type_name.clone(), nested.empty_value());
         }
@@ -252,7 +284,9 @@ pub struct IntBetween {
 
 impl Validator for IntBetween {
     fn validate(&self, value: &Value, path: &AttributePath, diagnostics: &mut Diagnostics) {
-        let in_range = value.as_i64().is_some_and(|n| (self.min..=self.max).contains(&n));
+        let in_range = value
+            .as_i64()
+            .is_some_and(|n| (self.min..=self.max).contains(&n));
         if !in_range {
             diagnostics.push(
                 Diagnostic::error(

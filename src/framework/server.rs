@@ -68,20 +68,40 @@ pub struct ProviderServer<P: Provider> {
 
 impl<P: Provider> ProviderServer<P> {
     pub fn new(provider: P) -> Self {
-        let resources = provider.resources().into_iter().map(|r| (r.type_name(), r)).collect();
-        let data_sources =
-            provider.data_sources().into_iter().map(|d| (d.type_name(), d)).collect();
-        Self { provider, resources, data_sources, data: OnceLock::new(), stop: StopSignal::default() }
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name(), r))
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d))
+            .collect();
+        Self {
+            provider,
+            resources,
+            data_sources,
+            data: OnceLock::new(),
+            stop: StopSignal::default(),
+        }
     }
 
     fn context(&self, client: ClientCapabilities) -> RequestContext {
-        RequestContext { client, stop: self.stop.clone() }
+        RequestContext {
+            client,
+            stop: self.stop.clone(),
+        }
     }
 
     pub fn schemas(&self) -> Schemas {
         Schemas {
             provider: self.provider.schema(),
-            resources: self.resources.iter().map(|(n, r)| (n.to_string(), r.schema())).collect(),
+            resources: self
+                .resources
+                .iter()
+                .map(|(n, r)| (n.to_string(), r.schema()))
+                .collect(),
             data_sources: self
                 .data_sources
                 .iter()
@@ -116,7 +136,11 @@ impl<P: Provider> ProviderServer<P> {
             Ok(config) => config,
             Err(diagnostics) => return diagnostics,
         };
-        let request = ConfigureRequest { config, terraform_version, context: self.context(client) };
+        let request = ConfigureRequest {
+            config,
+            terraform_version,
+            context: self.context(client),
+        };
         let (data, diagnostics) = self.provider.configure(request).await;
         if let Some(data) = data {
             // Terraform configures a provider instance once; a second call keeps the first data.
@@ -179,7 +203,12 @@ impl<P: Provider> ProviderServer<P> {
     ) -> StateResult {
         let resource = match self.resource(type_name) {
             Ok(resource) => resource,
-            Err(diagnostics) => return StateResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         let schema = resource.schema();
         if raw.json.is_empty() {
@@ -193,7 +222,10 @@ impl<P: Provider> ProviderServer<P> {
                 )
                 .into()
             };
-            return StateResult { diagnostics, ..Default::default() };
+            return StateResult {
+                diagnostics,
+                ..Default::default()
+            };
         }
         let upgraded = serde_json::from_slice(&raw.json)
             .map_err(|error| decode_failure(&format!("stored state is not JSON: {error}")))
@@ -205,7 +237,10 @@ impl<P: Provider> ProviderServer<P> {
         });
         match value {
             Ok(value) => encoded(&value, &schema, Vec::new(), Diagnostics::new()),
-            Err(diagnostics) => StateResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => StateResult {
+                diagnostics,
+                ..Default::default()
+            },
         }
     }
 
@@ -218,20 +253,40 @@ impl<P: Provider> ProviderServer<P> {
     ) -> StateResult {
         let (resource, schema, data) = match self.configured_resource(type_name) {
             Ok(found) => found,
-            Err(diagnostics) => return StateResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         let state = match decode(state, &schema) {
             Ok(state) => state,
-            Err(diagnostics) => return StateResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         if state.is_null() {
             return encoded(&Value::Null, &schema, private.to_vec(), Diagnostics::new());
         }
         let context = self.context(client);
-        let request = ReadRequest { state: &state, private, data, context: &context };
+        let request = ReadRequest {
+            state: &state,
+            private,
+            data,
+            context: &context,
+        };
         let mut response = resource.read(request).await;
         plan::null_write_only(&schema.block, &mut response.state);
-        encoded(&response.state, &schema, response.private, response.diagnostics)
+        encoded(
+            &response.state,
+            &schema,
+            response.private,
+            response.diagnostics,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -246,7 +301,12 @@ impl<P: Provider> ProviderServer<P> {
     ) -> PlanResult {
         let (resource, schema, data) = match self.configured_resource(type_name) {
             Ok(found) => found,
-            Err(diagnostics) => return PlanResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return PlanResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         let decoded = (|| {
             Ok::<_, Diagnostics>((
@@ -257,7 +317,12 @@ impl<P: Provider> ProviderServer<P> {
         })();
         let (prior, proposed, config) = match decoded {
             Ok(values) => values,
-            Err(diagnostics) => return PlanResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return PlanResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         if proposed.is_null() {
             // A destroy plan: nothing to decide.
@@ -289,13 +354,22 @@ impl<P: Provider> ProviderServer<P> {
         };
         resource.plan(&mut request).await;
 
-        let PlanRequest { mut planned, planned_private, mut requires_replace, mut diagnostics, .. } =
-            request;
+        let PlanRequest {
+            mut planned,
+            planned_private,
+            mut requires_replace,
+            mut diagnostics,
+            ..
+        } = request;
         plan::null_write_only(&schema.block, &mut planned);
         if !prior.is_null() {
             requires_replace.extend(plan::replaced_paths(&schema.block, &prior, &planned));
         }
-        diagnostics.extend(plan::check_planned_against_config(&schema.block, &config, &planned));
+        diagnostics.extend(plan::check_planned_against_config(
+            &schema.block,
+            &config,
+            &planned,
+        ));
         let planned_state = match encode(&planned, &schema) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -303,7 +377,12 @@ impl<P: Provider> ProviderServer<P> {
                 Vec::new()
             }
         };
-        PlanResult { planned_state, requires_replace, planned_private, diagnostics }
+        PlanResult {
+            planned_state,
+            requires_replace,
+            planned_private,
+            diagnostics,
+        }
     }
 
     pub async fn apply_resource_change(
@@ -317,7 +396,12 @@ impl<P: Provider> ProviderServer<P> {
     ) -> StateResult {
         let (resource, schema, data) = match self.configured_resource(type_name) {
             Ok(found) => found,
-            Err(diagnostics) => return StateResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         let decoded = (|| {
             Ok::<_, Diagnostics>((
@@ -328,7 +412,12 @@ impl<P: Provider> ProviderServer<P> {
         })();
         let (prior, planned, config) = match decoded {
             Ok(values) => values,
-            Err(diagnostics) => return StateResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         let context = self.context(client);
         let request = ApplyRequest {
@@ -343,7 +432,11 @@ impl<P: Provider> ProviderServer<P> {
         if planned.is_null() {
             let diagnostics = resource.delete(request).await;
             // On a failed delete the object still exists, so the prior state stays.
-            let state = if diagnostics.has_errors() { prior.clone() } else { Value::Null };
+            let state = if diagnostics.has_errors() {
+                prior.clone()
+            } else {
+                Value::Null
+            };
             return encoded(&state, &schema, planned_private.to_vec(), diagnostics);
         }
         let mut response = if prior.is_null() {
@@ -359,9 +452,16 @@ impl<P: Provider> ProviderServer<P> {
         }
         plan::null_write_only(&schema.block, &mut response.state);
         if !response.diagnostics.has_errors() {
-            response.diagnostics.extend(plan::check_wholly_known(&response.state));
+            response
+                .diagnostics
+                .extend(plan::check_wholly_known(&response.state));
         }
-        encoded(&response.state, &schema, response.private, response.diagnostics)
+        encoded(
+            &response.state,
+            &schema,
+            response.private,
+            response.diagnostics,
+        )
     }
 
     pub async fn import_resource_state(
@@ -375,11 +475,22 @@ impl<P: Provider> ProviderServer<P> {
             Err(diagnostics) => return (Vec::new(), diagnostics),
         };
         let context = self.context(client);
-        let response = resource.import(ImportRequest { id, data, context: &context }).await;
+        let response = resource
+            .import(ImportRequest {
+                id,
+                data,
+                context: &context,
+            })
+            .await;
         if response.diagnostics.has_errors() {
             return (Vec::new(), response.diagnostics);
         }
-        let result = encoded(&response.state, &schema, response.private, response.diagnostics);
+        let result = encoded(
+            &response.state,
+            &schema,
+            response.private,
+            response.diagnostics,
+        );
         let imported = ImportedResource {
             type_name: type_name.to_owned(),
             state: result.state,
@@ -396,26 +507,44 @@ impl<P: Provider> ProviderServer<P> {
     ) -> StateResult {
         let data_source = match self.data_source(type_name) {
             Ok(data_source) => data_source,
-            Err(diagnostics) => return StateResult { diagnostics, ..Default::default() },
+            Err(diagnostics) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
         };
         let schema = data_source.schema();
         let (config, data) = match (decode(config, &schema), self.configured_data()) {
             (Ok(config), Ok(data)) => (config, data),
             (Err(diagnostics), _) | (_, Err(diagnostics)) => {
-                return StateResult { diagnostics, ..Default::default() };
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
             }
         };
         let context = self.context(client);
-        let response = data_source.read(DataReadRequest { config: &config, data, context: &context }).await;
+        let response = data_source
+            .read(DataReadRequest {
+                config: &config,
+                data,
+                context: &context,
+            })
+            .await;
         encoded(&response.state, &schema, Vec::new(), response.diagnostics)
     }
 
     fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource<P::Data>>, Diagnostics> {
-        self.resources.get(type_name).ok_or_else(|| unknown_type("resource", type_name))
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("resource", type_name))
     }
 
     fn data_source(&self, type_name: &str) -> Result<&Arc<dyn DataSource<P::Data>>, Diagnostics> {
-        self.data_sources.get(type_name).ok_or_else(|| unknown_type("data source", type_name))
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("data source", type_name))
     }
 
     fn configured_data(&self) -> Result<&P::Data, Diagnostics> {
@@ -491,7 +620,12 @@ fn encode_or_empty(value: &Value, schema: &Schema) -> Vec<u8> {
     encode(value, schema).unwrap_or_default()
 }
 
-fn encoded(value: &Value, schema: &Schema, private: Vec<u8>, diagnostics: Diagnostics) -> StateResult {
+fn encoded(
+    value: &Value,
+    schema: &Schema,
+    private: Vec<u8>,
+    diagnostics: Diagnostics,
+) -> StateResult {
     let mut diagnostics = diagnostics;
     let state = match encode(value, schema) {
         Ok(bytes) => bytes,
@@ -500,5 +634,9 @@ fn encoded(value: &Value, schema: &Schema, private: Vec<u8>, diagnostics: Diagno
             Vec::new()
         }
     };
-    StateResult { state, private, diagnostics }
+    StateResult {
+        state,
+        private,
+        diagnostics,
+    }
 }

@@ -13,7 +13,13 @@ use crate::value::Value;
 /// the offending value.
 pub fn validate_block(block: &Block, config: &Value, client: ClientCapabilities) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
-    walk(block, config, AttributePath::default(), client, &mut diagnostics);
+    walk(
+        block,
+        config,
+        AttributePath::default(),
+        client,
+        &mut diagnostics,
+    );
     diagnostics
 }
 
@@ -31,7 +37,10 @@ fn walk(
             continue;
         }
         if attribute.write_only && !client.write_only_attributes_allowed {
-            diagnostics.push(write_only_unsupported(&at));
+            diagnostics.push(write_only_unsupported(
+                &at,
+                attribute.write_only_fallback.as_deref(),
+            ));
             continue;
         }
         if attribute.sensitive || !value.is_wholly_known() {
@@ -56,7 +65,13 @@ fn walk(
             }
             (_, Value::Map(items)) => {
                 for (key, item) in items {
-                    walk(&nested.block, item, child_path.clone().key(key), client, diagnostics);
+                    walk(
+                        &nested.block,
+                        item,
+                        child_path.clone().key(key),
+                        client,
+                        diagnostics,
+                    );
                 }
             }
             _ => {}
@@ -64,14 +79,19 @@ fn walk(
     }
 }
 
-fn write_only_unsupported(path: &AttributePath) -> Diagnostic {
+fn write_only_unsupported(path: &AttributePath, fallback: Option<&str>) -> Diagnostic {
+    let instead = match fallback {
+        Some(attributes) => {
+            format!("use {attributes} instead, which the provider reads at apply time")
+        }
+        None => "set the value another way".to_owned(),
+    };
     Diagnostic::error(
         "Write-only attribute not supported by this client",
         format!(
             "{path} is write-only: Terraform 1.11 and OpenTofu 1.11 and later keep its value out \
              of plan and state, but this client does not support write-only attributes and \
-             would store it. Upgrade the client, or remove {path} and use the configuration's \
-             alternative that reads the value at apply time (a file or an environment variable)."
+             would store it. Upgrade the client, or remove {path} and {instead}."
         ),
     )
     .at(path.clone())
@@ -97,7 +117,10 @@ mod tests {
         let config = Value::object([("days", Value::int(200)), ("secret_wo", Value::Null)]);
         let diagnostics = validate_block(&block(), &config, ClientCapabilities::default());
         assert_eq!(diagnostics.0.len(), 1);
-        assert_eq!(diagnostics.0[0].attribute, Some(AttributePath::root("days")));
+        assert_eq!(
+            diagnostics.0[0].attribute,
+            Some(AttributePath::root("days"))
+        );
         assert!(diagnostics.0[0].detail.contains("from 1 to 180"));
     }
 
@@ -118,7 +141,10 @@ mod tests {
     #[test]
     fn write_only_accepted_with_capability() {
         let config = Value::object([("secret_wo", Value::string("s3cr3t-value"))]);
-        let client = ClientCapabilities { write_only_attributes_allowed: true, ..Default::default() };
+        let client = ClientCapabilities {
+            write_only_attributes_allowed: true,
+            ..Default::default()
+        };
         assert!(validate_block(&block(), &config, client).is_empty());
     }
 }

@@ -8,24 +8,33 @@ macro_rules! conversions {
     ($pb:ident) => {
         use crate::framework::server::{Dynamic, RawState};
         use crate::framework::{
-            AttributePath, Block, ClientCapabilities, Diagnostics, NestedBlock, Nesting,
-            Schema, Severity,
+            AttributePath, Block, ClientCapabilities, Diagnostics, NestedBlock, Nesting, Schema,
+            Severity,
         };
         use crate::protocol::generated::$pb as pb;
-        use pb::attribute_path::{step::Selector, Step};
+        use pb::attribute_path::{Step, step::Selector};
 
         pub fn dynamic_in(value: Option<pb::DynamicValue>) -> Dynamic {
             let value = value.unwrap_or_default();
-            Dynamic { msgpack: value.msgpack, json: value.json }
+            Dynamic {
+                msgpack: value.msgpack,
+                json: value.json,
+            }
         }
 
         pub fn dynamic_out(msgpack: Vec<u8>) -> Option<pb::DynamicValue> {
-            Some(pb::DynamicValue { msgpack, json: Vec::new() })
+            Some(pb::DynamicValue {
+                msgpack,
+                json: Vec::new(),
+            })
         }
 
         pub fn raw_state_in(raw: Option<pb::RawState>) -> RawState {
             let raw = raw.unwrap_or_default();
-            RawState { json: raw.json, flatmap: raw.flatmap.into_iter().collect() }
+            RawState {
+                json: raw.json,
+                flatmap: raw.flatmap.into_iter().collect(),
+            }
         }
 
         pub fn client_in(client: Option<pb::ClientCapabilities>) -> ClientCapabilities {
@@ -47,7 +56,9 @@ macro_rules! conversions {
                         PathStep::Key(key) => Selector::ElementKeyString(key.clone()),
                         PathStep::Index(index) => Selector::ElementKeyInt(*index),
                     };
-                    Step { selector: Some(selector) }
+                    Step {
+                        selector: Some(selector),
+                    }
                 })
                 .collect();
             pb::AttributePath { steps }
@@ -72,7 +83,10 @@ macro_rules! conversions {
         }
 
         pub fn schema_out(schema: &Schema) -> pb::Schema {
-            pb::Schema { version: schema.version, block: Some(block_out(&schema.block, schema.version)) }
+            pb::Schema {
+                version: schema.version,
+                block: Some(block_out(&schema.block, schema.version)),
+            }
         }
 
         fn block_out(block: &Block, version: i64) -> pb::schema::Block {

@@ -56,12 +56,16 @@ macro_rules! provider_service {
                     resources: schemas
                         .resources
                         .keys()
-                        .map(|name| pb::get_metadata::ResourceMetadata { type_name: name.clone() })
+                        .map(|name| pb::get_metadata::ResourceMetadata {
+                            type_name: name.clone(),
+                        })
                         .collect(),
                     data_sources: schemas
                         .data_sources
                         .keys()
-                        .map(|name| pb::get_metadata::DataSourceMetadata { type_name: name.clone() })
+                        .map(|name| pb::get_metadata::DataSourceMetadata {
+                            type_name: name.clone(),
+                        })
                         .collect(),
                     ..Default::default()
                 }))
@@ -76,7 +80,11 @@ macro_rules! provider_service {
                 let schemas = self.server.schemas();
                 Ok(Response::new(pb::get_provider_schema::Response {
                     provider: Some(schema_out(&schemas.provider)),
-                    resource_schemas: schemas.resources.iter().map(|(n, s)| (n.clone(), schema_out(s))).collect(),
+                    resource_schemas: schemas
+                        .resources
+                        .iter()
+                        .map(|(n, s)| (n.clone(), schema_out(s)))
+                        .collect(),
                     data_source_schemas: schemas
                         .data_sources
                         .iter()
@@ -103,7 +111,10 @@ macro_rules! provider_service {
                 let diagnostics = self
                     .server
                     .validate_provider_config(&config, Default::default())
-                    .instrument($crate::protocol::rpc_span(stringify!($validate_provider_rpc), ""))
+                    .instrument($crate::protocol::rpc_span(
+                        stringify!($validate_provider_rpc),
+                        "",
+                    ))
                     .await;
                 Ok(Response::new(pb::$validate_provider::Response {
                     diagnostics: diagnostics_out(diagnostics),
@@ -135,7 +146,9 @@ macro_rules! provider_service {
                 let _entered = $crate::protocol::rpc_span(stringify!($stop_rpc), "").entered();
                 tracing::info!("stopping in-flight operations at Terraform's request");
                 self.server.stop();
-                Ok(Response::new(pb::$stop::Response { error: String::new() }))
+                Ok(Response::new(pb::$stop::Response {
+                    error: String::new(),
+                }))
             }
 
             async fn $validate_resource_rpc(
@@ -143,7 +156,10 @@ macro_rules! provider_service {
                 request: Request<pb::$validate_resource::Request>,
             ) -> Answer<pb::$validate_resource::Response> {
                 let request = request.into_inner();
-                let span = $crate::protocol::rpc_span(stringify!($validate_resource_rpc), &request.type_name);
+                let span = $crate::protocol::rpc_span(
+                    stringify!($validate_resource_rpc),
+                    &request.type_name,
+                );
                 let config = dynamic_in(request.config);
                 let client = client_in(request.client_capabilities);
                 let diagnostics = self
@@ -161,9 +177,13 @@ macro_rules! provider_service {
                 request: Request<pb::upgrade_resource_state::Request>,
             ) -> Answer<pb::upgrade_resource_state::Response> {
                 let request = request.into_inner();
-                let _entered = $crate::protocol::rpc_span("upgrade_resource_state", &request.type_name).entered();
+                let _entered =
+                    $crate::protocol::rpc_span("upgrade_resource_state", &request.type_name)
+                        .entered();
                 let raw = raw_state_in(request.raw_state);
-                let result = self.server.upgrade_resource_state(&request.type_name, request.version, &raw);
+                let result =
+                    self.server
+                        .upgrade_resource_state(&request.type_name, request.version, &raw);
                 Ok(Response::new(pb::upgrade_resource_state::Response {
                     upgraded_state: dynamic_out(result.state),
                     diagnostics: diagnostics_out(result.diagnostics),
@@ -276,7 +296,8 @@ macro_rules! provider_service {
                 request: Request<pb::$validate_data::Request>,
             ) -> Answer<pb::$validate_data::Response> {
                 let request = request.into_inner();
-                let span = $crate::protocol::rpc_span(stringify!($validate_data_rpc), &request.type_name);
+                let span =
+                    $crate::protocol::rpc_span(stringify!($validate_data_rpc), &request.type_name);
                 let config = dynamic_in(request.config);
                 let diagnostics = self
                     .server
@@ -308,7 +329,6 @@ macro_rules! provider_service {
                 }))
             }
         }
-
     };
 }
 

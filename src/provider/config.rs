@@ -75,7 +75,9 @@ pub const DEFAULT_NAME_PREFIX: &str = "sips";
 impl ProviderConfig {
     /// Returns whether this configuration may touch `environment`.
     pub fn allows(&self, environment: Environment) -> bool {
-        self.environments.as_ref().is_none_or(|allowed| allowed.contains(&environment))
+        self.environments
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(&environment))
     }
 
     /// Decodes and checks the provider block. Unknown values are treated as
@@ -93,12 +95,18 @@ impl ProviderConfig {
             audit_log_path: optional_string(config, "audit_log_path"),
             aws: aws_block(config.attr("aws")),
         };
-        if diagnostics.has_errors() { Err(diagnostics) } else { Ok(parsed) }
+        if diagnostics.has_errors() {
+            Err(diagnostics)
+        } else {
+            Ok(parsed)
+        }
     }
 }
 
 fn environments(value: &Value, diagnostics: &mut Diagnostics) -> Option<BTreeSet<Environment>> {
-    let (Value::Set(items) | Value::List(items)) = value else { return None };
+    let (Value::Set(items) | Value::List(items)) = value else {
+        return None;
+    };
     let mut allowed = BTreeSet::new();
     for item in items {
         match item.as_str().map(|s| (s, Environment::parse(s))) {
@@ -123,7 +131,9 @@ fn environments(value: &Value, diagnostics: &mut Diagnostics) -> Option<BTreeSet
 fn check_name_prefix(prefix: &str, diagnostics: &mut Diagnostics) {
     let valid = !prefix.is_empty()
         && prefix.len() <= 64
-        && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         diagnostics.push(
             Diagnostic::error(
@@ -145,11 +155,14 @@ impl AwsBlock {
             region: self.region.clone(),
             profile: self.profile.clone(),
             endpoint_url: self.endpoint.clone(),
-            assume_role: self.assume_role.as_ref().map(|role| crate::stores::aws::AssumeRole {
-                role_arn: role.role_arn.clone(),
-                session_name: role.session_name.clone(),
-                external_id: role.external_id.clone(),
-            }),
+            assume_role: self
+                .assume_role
+                .as_ref()
+                .map(|role| crate::stores::aws::AssumeRole {
+                    role_arn: role.role_arn.clone(),
+                    session_name: role.session_name.clone(),
+                    external_id: role.external_id.clone(),
+                }),
             disable_imds: !self.use_instance_metadata,
             ..Default::default()
         }
@@ -158,23 +171,29 @@ impl AwsBlock {
 
 fn aws_block(value: &Value) -> AwsBlock {
     if !matches!(value, Value::Object(_)) {
-        return AwsBlock { use_instance_metadata: true, ..AwsBlock::default() };
+        return AwsBlock {
+            use_instance_metadata: true,
+            ..AwsBlock::default()
+        };
     }
     let assume_role = match value.attr("assume_role") {
-        role @ Value::Object(_) => optional_string(role, "role_arn").map(|role_arn| {
-            AssumeRoleBlock {
+        role @ Value::Object(_) => {
+            optional_string(role, "role_arn").map(|role_arn| AssumeRoleBlock {
                 role_arn,
                 session_name: optional_string(role, "session_name"),
                 external_id: optional_string(role, "external_id"),
-            }
-        }),
+            })
+        }
         _ => None,
     };
     AwsBlock {
         region: optional_string(value, "region"),
         profile: optional_string(value, "profile"),
         endpoint: optional_string(value, "endpoint"),
-        use_instance_metadata: value.attr("use_instance_metadata").as_bool().unwrap_or(true),
+        use_instance_metadata: value
+            .attr("use_instance_metadata")
+            .as_bool()
+            .unwrap_or(true),
         assume_role,
     }
 }
@@ -227,7 +246,11 @@ pub fn block() -> Block {
 
 fn aws_schema_block() -> Block {
     let assume_role = Block::new("An IAM role to assume for every AWS call.")
-        .attribute(Attribute::required("role_arn", Type::String, "ARN of the role to assume."))
+        .attribute(Attribute::required(
+            "role_arn",
+            Type::String,
+            "ARN of the role to assume.",
+        ))
         .attribute(Attribute::optional(
             "session_name",
             Type::String,
@@ -242,7 +265,11 @@ fn aws_schema_block() -> Block {
         "AWS Secrets Manager settings. Unset values come from the standard AWS chain: \
          environment variables, shared config and credentials files, SSO, web identity.",
     )
-    .attribute(Attribute::optional("region", Type::String, "AWS region, for example `eu-west-1`."))
+    .attribute(Attribute::optional(
+        "region",
+        Type::String,
+        "AWS region, for example `eu-west-1`.",
+    ))
     .attribute(Attribute::optional(
         "profile",
         Type::String,
@@ -259,5 +286,9 @@ fn aws_schema_block() -> Block {
         "Whether credentials and region may come from the EC2 instance metadata service. \
          Defaults to true; set false outside AWS to skip the lookup.",
     ))
-    .block(NestedBlock::new("assume_role", Nesting::Single, assume_role))
+    .block(NestedBlock::new(
+        "assume_role",
+        Nesting::Single,
+        assume_role,
+    ))
 }

@@ -8,17 +8,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
 
-pub use config::{Environment, ProviderConfig, string_map};
 use crate::audit::AuditLog;
 use crate::framework::{
-    AttributePath, ConfigureRequest, DataSource, Diagnostic, Diagnostics, Provider,
-    RequestContext, Resource, Schema,
+    AttributePath, ConfigureRequest, DataSource, Diagnostic, Diagnostics, Provider, RequestContext,
+    Resource, Schema,
 };
+use crate::resources;
 use crate::rotation::{Clock, SystemClock};
 use crate::stores::SecretStore;
 use crate::stores::aws::AwsSecretsStore;
-use crate::resources;
 use crate::value::Value;
+pub use config::{Environment, ProviderConfig, string_map};
 
 /// Source address under which Terraform installs this provider.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/srs/sips";
@@ -35,7 +35,12 @@ pub struct ProviderData {
 
 impl ProviderData {
     pub fn new(config: ProviderConfig, clock: Arc<dyn Clock>, audit: AuditLog) -> Self {
-        Self { config, clock, audit, aws: OnceCell::new() }
+        Self {
+            config,
+            clock,
+            audit,
+            aws: OnceCell::new(),
+        }
     }
 
     /// Returns the AWS Secrets Manager store, connecting on first use.
@@ -67,7 +72,10 @@ impl Provider for SipsProvider {
     type Data = ProviderData;
 
     fn schema(&self) -> Schema {
-        Schema { version: 0, block: config::block() }
+        Schema {
+            version: 0,
+            block: config::block(),
+        }
     }
 
     async fn validate_config(&self, config: &Value, _context: &RequestContext) -> Diagnostics {
@@ -96,7 +104,10 @@ impl Provider for SipsProvider {
                 }
             },
         };
-        (Some(ProviderData::new(config, Arc::new(SystemClock), audit)), Diagnostics::new())
+        (
+            Some(ProviderData::new(config, Arc::new(SystemClock), audit)),
+            Diagnostics::new(),
+        )
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {

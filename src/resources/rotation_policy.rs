@@ -7,8 +7,8 @@
 use async_trait::async_trait;
 
 use crate::framework::{
-    ApplyRequest, Attribute, AttributePath, Block, Diagnostic, Diagnostics, ImportRequest,
-    OneOf, PlanRequest, ReadRequest, RequestContext, Resource, Schema, StateResponse,
+    ApplyRequest, Attribute, AttributePath, Block, Diagnostic, Diagnostics, ImportRequest, OneOf,
+    PlanRequest, ReadRequest, RequestContext, Resource, Schema, StateResponse,
 };
 use crate::rotation::{Enforcement, RotationError, Rules, RulesInput};
 use crate::value::{Type, Value};
@@ -67,10 +67,19 @@ pub fn rules_from(object: &Value, path: &AttributePath) -> Result<Option<Rules>,
     ) else {
         return Ok(None);
     };
-    let Some(enforcement) = enforcement else { return Ok(None) };
-    let input =
-        RulesInput { rotate_after_days, max_age_days, overlap_days, warn_before_days, enforcement };
-    Rules::new(input).map(Some).map_err(|errors| range_diagnostics(errors, path))
+    let Some(enforcement) = enforcement else {
+        return Ok(None);
+    };
+    let input = RulesInput {
+        rotate_after_days,
+        max_age_days,
+        overlap_days,
+        warn_before_days,
+        enforcement,
+    };
+    Rules::new(input)
+        .map(Some)
+        .map_err(|errors| range_diagnostics(errors, path))
 }
 
 fn range_diagnostics(errors: Vec<RotationError>, path: &AttributePath) -> Diagnostics {
@@ -80,10 +89,16 @@ fn range_diagnostics(errors: Vec<RotationError>, path: &AttributePath) -> Diagno
             RotationError::OutOfRange { field, .. } => *field,
             _ => ENFORCEMENT,
         };
-        let at = AttributePath { steps: path.steps.clone() }.attribute(field);
+        let at = AttributePath {
+            steps: path.steps.clone(),
+        }
+        .attribute(field);
         diagnostics.push(
-            Diagnostic::error("Invalid rotation policy", format!("{}.", capitalize(&error.to_string())))
-                .at(at),
+            Diagnostic::error(
+                "Invalid rotation policy",
+                format!("{}.", capitalize(&error.to_string())),
+            )
+            .at(at),
         );
     }
     diagnostics
@@ -192,7 +207,10 @@ impl<D: Send + Sync> Resource<D> for RotationPolicyResource {
     }
 
     fn schema(&self) -> Schema {
-        Schema { version: 0, block: Self::block() }
+        Schema {
+            version: 0,
+            block: Self::block(),
+        }
     }
 
     async fn validate(&self, config: &Value, _context: &RequestContext) -> Diagnostics {
@@ -220,7 +238,11 @@ impl<D: Send + Sync> Resource<D> for RotationPolicyResource {
     }
 
     async fn read(&self, request: ReadRequest<'_, D>) -> StateResponse {
-        StateResponse { state: request.state.clone(), private: request.private.to_vec(), ..Default::default() }
+        StateResponse {
+            state: request.state.clone(),
+            private: request.private.to_vec(),
+            ..Default::default()
+        }
     }
 
     /// Imports a policy by name with default rules; the next plan brings the
@@ -246,6 +268,10 @@ impl<D: Send + Sync> Resource<D> for RotationPolicyResource {
             (ENFORCEMENT, Value::string(defaults.enforcement.as_str())),
         ]);
         let diagnostics = Self::complete(&mut state);
-        StateResponse { state, diagnostics, ..Default::default() }
+        StateResponse {
+            state,
+            diagnostics,
+            ..Default::default()
+        }
     }
 }

@@ -16,9 +16,7 @@ use crate::value::Value;
 
 use super::model::{CredentialConfig, SecretInput};
 use super::schema::AWS_BLOCK;
-use super::state::{
-    STATUS_REVOKED, desired_tags, refresh_deadlines, rules_or_default, timestamp,
-};
+use super::state::{STATUS_REVOKED, desired_tags, refresh_deadlines, rules_or_default, timestamp};
 
 /// Everything apply needs, decoded once.
 struct Context<'a> {
@@ -29,7 +27,9 @@ struct Context<'a> {
     now: OffsetDateTime,
 }
 
-async fn context<'a>(request: &'a ApplyRequest<'a, ProviderData>) -> Result<Context<'a>, Diagnostics> {
+async fn context<'a>(
+    request: &'a ApplyRequest<'a, ProviderData>,
+) -> Result<Context<'a>, Diagnostics> {
     let config = CredentialConfig::from_value(request.config)?.ok_or_else(|| {
         Diagnostics::from(Diagnostic::error(
             "Unknown values at apply",
@@ -38,11 +38,19 @@ async fn context<'a>(request: &'a ApplyRequest<'a, ProviderData>) -> Result<Cont
         ))
     })?;
     let planned_name = request.planned_state.attr(AWS_BLOCK).attr("name").as_str();
-    let name = planned_name.map(str::to_owned).unwrap_or_else(|| config.entry_name(&request.data.config));
+    let name = planned_name
+        .map(str::to_owned)
+        .unwrap_or_else(|| config.entry_name(&request.data.config));
     let name = EntryName::new(name).map_err(store_diagnostic("Invalid secret name"))?;
     let store = request.data.aws_store().await?;
     let now = request.data.clock.now();
-    Ok(Context { request, config, store, name, now })
+    Ok(Context {
+        request,
+        config,
+        store,
+        name,
+        now,
+    })
 }
 
 pub async fn create(request: ApplyRequest<'_, ProviderData>) -> StateResponse {
@@ -63,11 +71,21 @@ async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     let metadata = EntryMetadata {
         description: context.config.aws.description.clone(),
         kms_key_id: context.config.aws.kms_key_id.clone(),
-        tags: desired_tags(&context.request.data.config, &context.config, &fingerprint.to_string(), deadlines.as_ref()),
+        tags: desired_tags(
+            &context.request.data.config,
+            &context.config,
+            &fingerprint.to_string(),
+            deadlines.as_ref(),
+        ),
     };
     let token = RequestToken::from_fingerprint(fingerprint.to_string().as_bytes());
     let value = credential(&context.config, &secret);
-    let entry = NewEntry { name: context.name.clone(), value: value.clone(), metadata: metadata.clone(), token: token.clone() };
+    let entry = NewEntry {
+        name: context.name.clone(),
+        value: value.clone(),
+        metadata: metadata.clone(),
+        token: token.clone(),
+    };
 
     let outcome = match context.store.create(entry).await {
         Ok(outcome) => outcome.state,
@@ -88,7 +106,11 @@ async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
         Err(error) => return Err(store_error("Failed to create the secret", error)),
     };
     let version_id = outcome.current().map(|version| version.id.to_string());
-    record(context, Action::Create, version_id.iter().cloned().collect());
+    record(
+        context,
+        Action::Create,
+        version_id.iter().cloned().collect(),
+    );
 
     let mut state = context.request.planned_state.clone();
     state.set_attr("id", Value::string(&outcome.id));
@@ -98,7 +120,11 @@ async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     state.set_attr("fingerprint", Value::string(fingerprint.to_string()));
     state.set_attr("issued_at", timestamp(context.now));
     state.set_attr("rotation_status", Value::string("current"));
-    refresh_deadlines(&mut state, &rules_or_default(context.config.rules.as_ref()), context.now);
+    refresh_deadlines(
+        &mut state,
+        &rules_or_default(context.config.rules.as_ref()),
+        context.now,
+    );
     Ok(state)
 }
 
@@ -110,22 +136,25 @@ async fn restore_and_put(
     token: &RequestToken,
     metadata: &EntryMetadata,
 ) -> Result<crate::stores::EntryState, Diagnostics> {
-    let failed = |error| {
-        store_error(
-            "Failed to restore the secret scheduled for deletion",
-            error,
-        )
-    };
+    let failed = |error| store_error("Failed to restore the secret scheduled for deletion", error);
     context.store.restore(&context.name).await.map_err(failed)?;
     record(context, Action::Restore, Vec::new());
-    context.store.put_version(&context.name, value, token).await.map_err(failed)?;
+    context
+        .store
+        .put_version(&context.name, value, token)
+        .await
+        .map_err(failed)?;
     let change = MetadataChange {
         description: metadata.description.clone(),
         kms_key_id: metadata.kms_key_id.clone(),
         set_tags: metadata.tags.clone(),
         remove_tags: Default::default(),
     };
-    context.store.update_metadata(&context.name, &change).await.map_err(failed)?;
+    context
+        .store
+        .update_metadata(&context.name, &change)
+        .await
+        .map_err(failed)?;
     context.store.describe(&context.name).await.map_err(failed)
 }
 
@@ -144,9 +173,14 @@ async fn update_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     let prior = context.request.prior_state;
     let planned = context.request.planned_state;
     let mut state = planned.clone();
-    let prior_fingerprint = prior.attr("fingerprint").as_str().unwrap_or_default().to_owned();
+    let prior_fingerprint = prior
+        .attr("fingerprint")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let client_id_changed = prior.attr("client_id").as_str() != Some(&context.config.client_id);
-    let rotating = client_id_changed || planned.attr("fingerprint").as_str() != Some(&prior_fingerprint);
+    let rotating =
+        client_id_changed || planned.attr("fingerprint").as_str() != Some(&prior_fingerprint);
 
     let mut fingerprint_text = prior_fingerprint.clone();
     if rotating {
@@ -164,7 +198,11 @@ async fn update_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
             .await
             .map_err(|error| store_error("Failed to store the new secret version", error))?;
         let previous = prior.attr("version_id").clone();
-        record(context, Action::Rotate, vec![outcome.version_id.to_string()]);
+        record(
+            context,
+            Action::Rotate,
+            vec![outcome.version_id.to_string()],
+        );
         state.set_attr("version_id", Value::string(outcome.version_id.to_string()));
         state.set_attr("previous_version_id", previous);
         state.set_attr("issued_at", timestamp(context.now));
@@ -177,21 +215,38 @@ async fn update_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
             .revoke_current(&context.name)
             .await
             .map_err(|error| store_error("Failed to revoke the secret", error))?;
-        record(context, Action::Revoke, vec![revocation.revoked_version.to_string()]);
-        let current = revocation.tombstone_version.unwrap_or(revocation.revoked_version);
+        record(
+            context,
+            Action::Revoke,
+            vec![revocation.revoked_version.to_string()],
+        );
+        let current = revocation
+            .tombstone_version
+            .unwrap_or(revocation.revoked_version);
         state.set_attr("version_id", Value::string(current.to_string()));
     }
-    if !prior.attr("previous_version_id").is_null() && planned.attr("previous_version_id").is_null() && !rotating {
+    if !prior.attr("previous_version_id").is_null()
+        && planned.attr("previous_version_id").is_null()
+        && !rotating
+    {
         let retired = context
             .store
             .retire_previous(&context.name)
             .await
             .map_err(|error| store_error("Failed to retire the previous secret version", error))?;
-        record(context, Action::Retire, retired.iter().map(ToString::to_string).collect());
+        record(
+            context,
+            Action::Retire,
+            retired.iter().map(ToString::to_string).collect(),
+        );
     }
 
     state.set_attr("fingerprint", Value::string(&fingerprint_text));
-    let issued_at = state.attr("issued_at").as_str().and_then(|text| parse_rfc3339(text).ok()).unwrap_or(context.now);
+    let issued_at = state
+        .attr("issued_at")
+        .as_str()
+        .and_then(|text| parse_rfc3339(text).ok())
+        .unwrap_or(context.now);
     let rules = rules_or_default(context.config.rules.as_ref());
     refresh_deadlines(&mut state, &rules, context.now);
     let deadlines = Deadlines::compute(&rules, issued_at, None).ok();
@@ -201,16 +256,35 @@ async fn update_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
 
 /// Sends the entry's description, key and tags in one call. Tags removed
 /// from the configuration are removed from the entry.
-async fn update_metadata(context: &Context<'_>, fingerprint: &str, deadlines: Option<&Deadlines>) -> Result<(), Diagnostics> {
+async fn update_metadata(
+    context: &Context<'_>,
+    fingerprint: &str,
+    deadlines: Option<&Deadlines>,
+) -> Result<(), Diagnostics> {
     let provider = &context.request.data.config;
     let desired = desired_tags(provider, &context.config, fingerprint, deadlines);
     let prior_block = context.request.prior_state.attr(AWS_BLOCK);
     let prior_tags = crate::provider::string_map(prior_block.attr("tags"));
-    let remove_tags = prior_tags.keys().filter(|key| !desired.contains_key(*key)).cloned().collect();
-    let changed = |name: &str, now: &Option<String>| prior_block.attr(name).as_str() != now.as_deref();
+    let remove_tags = prior_tags
+        .keys()
+        .filter(|key| !desired.contains_key(*key))
+        .cloned()
+        .collect();
+    let changed =
+        |name: &str, now: &Option<String>| prior_block.attr(name).as_str() != now.as_deref();
     let change = MetadataChange {
-        description: context.config.aws.description.clone().filter(|_| changed("description", &context.config.aws.description)),
-        kms_key_id: context.config.aws.kms_key_id.clone().filter(|_| changed("kms_key_id", &context.config.aws.kms_key_id)),
+        description: context
+            .config
+            .aws
+            .description
+            .clone()
+            .filter(|_| changed("description", &context.config.aws.description)),
+        kms_key_id: context
+            .config
+            .aws
+            .kms_key_id
+            .clone()
+            .filter(|_| changed("kms_key_id", &context.config.aws.kms_key_id)),
         set_tags: desired,
         remove_tags,
     };
@@ -231,7 +305,9 @@ pub async fn delete(request: ApplyRequest<'_, ProviderData>) -> Diagnostics {
         DeleteMode::Force
     } else {
         let window = block.attr("recovery_window_days").as_i64().unwrap_or(30);
-        DeleteMode::Recoverable { window_days: window.clamp(7, 30) as u32 }
+        DeleteMode::Recoverable {
+            window_days: window.clamp(7, 30) as u32,
+        }
     };
     match context.store.delete(&context.name, mode).await {
         Ok(_) | Err(StoreError::NotFound { .. }) => {
@@ -243,25 +319,49 @@ pub async fn delete(request: ApplyRequest<'_, ProviderData>) -> Diagnostics {
 }
 
 /// Builds the context from the prior state, because a destroy has no configuration.
-async fn context_for_delete<'a>(request: &'a ApplyRequest<'a, ProviderData>) -> Result<Context<'a>, Diagnostics> {
+async fn context_for_delete<'a>(
+    request: &'a ApplyRequest<'a, ProviderData>,
+) -> Result<Context<'a>, Diagnostics> {
     let config = CredentialConfig::from_value(request.prior_state)?.ok_or_else(|| {
-        Diagnostics::from(Diagnostic::error("Invalid state", "The stored state has no environment or client_id."))
+        Diagnostics::from(Diagnostic::error(
+            "Invalid state",
+            "The stored state has no environment or client_id.",
+        ))
     })?;
-    let name = request.prior_state.attr(AWS_BLOCK).attr("name").as_str().unwrap_or_default().to_owned();
+    let name = request
+        .prior_state
+        .attr(AWS_BLOCK)
+        .attr("name")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let name = EntryName::new(name).map_err(store_diagnostic("Invalid secret name in state"))?;
     let store = request.data.aws_store().await?;
     let now = request.data.clock.now();
-    Ok(Context { request, config, store, name, now })
+    Ok(Context {
+        request,
+        config,
+        store,
+        name,
+        now,
+    })
 }
 
 fn load_secret(config: &CredentialConfig) -> Result<Secret, Diagnostics> {
     let SecretInput::Source(source) = &config.secret else {
-        return Err(Diagnostic::error("Client secret unknown", "The client secret is still unknown during apply.").into());
+        return Err(Diagnostic::error(
+            "Client secret unknown",
+            "The client secret is still unknown during apply.",
+        )
+        .into());
     };
     source.load().map(|loaded| loaded.secret).map_err(|error| {
         Diagnostic::error(
             "Failed to read the client secret",
-            format!("For client_id {}: {error}. Check the configured file or environment variable.", config.client_id),
+            format!(
+                "For client_id {}: {error}. Check the configured file or environment variable.",
+                config.client_id
+            ),
         )
         .into()
     })
@@ -270,9 +370,14 @@ fn load_secret(config: &CredentialConfig) -> Result<Secret, Diagnostics> {
 /// Returns the planned fingerprint after checking that the secret read now is
 /// the one the plan saw.
 fn planned_fingerprint(planned: &Value, secret: &Secret) -> Result<Fingerprint, Diagnostics> {
-    let Some(text) = planned.attr("fingerprint").as_str() else { return Ok(fingerprint(secret)) };
+    let Some(text) = planned.attr("fingerprint").as_str() else {
+        return Ok(fingerprint(secret));
+    };
     let parsed: Fingerprint = text.parse().map_err(|_| {
-        Diagnostics::from(Diagnostic::error("Invalid planned fingerprint", "The planned fingerprint is malformed; run plan again."))
+        Diagnostics::from(Diagnostic::error(
+            "Invalid planned fingerprint",
+            "The planned fingerprint is malformed; run plan again.",
+        ))
     })?;
     if !parsed.matches(secret) {
         return Err(Diagnostic::error(
@@ -293,11 +398,19 @@ fn fingerprint_for_rotation(prior: &str, secret: &Secret) -> Fingerprint {
 }
 
 fn credential(config: &CredentialConfig, secret: &Secret) -> Credential {
-    Credential::new(config.client_id.clone(), SecretString::from(secret.expose_secret().to_owned()))
+    Credential::new(
+        config.client_id.clone(),
+        SecretString::from(secret.expose_secret().to_owned()),
+    )
 }
 
 fn deadlines(context: &Context<'_>, issued_at: OffsetDateTime) -> Option<Deadlines> {
-    Deadlines::compute(&rules_or_default(context.config.rules.as_ref()), issued_at, None).ok()
+    Deadlines::compute(
+        &rules_or_default(context.config.rules.as_ref()),
+        issued_at,
+        None,
+    )
+    .ok()
 }
 
 fn record(context: &Context<'_>, action: Action, version_ids: Vec<String>) {
@@ -322,12 +435,17 @@ fn record(context: &Context<'_>, action: Action, version_ids: Vec<String>) {
 // the operating-system user is what is known without an extra call.
 fn actor() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
-    format!("{user} (terraform-provider-sips pid {})", std::process::id())
+    format!(
+        "{user} (terraform-provider-sips pid {})",
+        std::process::id()
+    )
 }
 
 pub fn store_error(summary: &str, error: StoreError) -> Diagnostics {
     let next = match &error {
-        StoreError::AccessDenied { .. } => " Check that the credentials of this run may manage this secret.",
+        StoreError::AccessDenied { .. } => {
+            " Check that the credentials of this run may manage this secret."
+        }
         StoreError::Throttled { .. } | StoreError::Transient { .. } => " Run apply again.",
         _ => "",
     };

@@ -15,8 +15,8 @@ mod state;
 use async_trait::async_trait;
 
 use crate::framework::{
-    ApplyRequest, AttributePath, Diagnostic, Diagnostics, ImportRequest, PlanRequest,
-    ReadRequest, RequestContext, Resource, Schema, StateResponse,
+    ApplyRequest, AttributePath, Diagnostic, Diagnostics, ImportRequest, PlanRequest, ReadRequest,
+    RequestContext, Resource, Schema, StateResponse,
 };
 use crate::provider::ProviderData;
 use crate::value::Value;
@@ -44,9 +44,15 @@ impl Resource<ProviderData> for CredentialResource {
             ));
         }
         let tags = config.attr(schema::AWS_BLOCK).attr("tags");
-        for key in tags.entries().into_iter().flat_map(|entries| entries.keys()) {
+        for key in tags
+            .entries()
+            .into_iter()
+            .flat_map(|entries| entries.keys())
+        {
             if key.starts_with(state::RESERVED_TAG_PREFIX) {
-                let path = AttributePath::root(schema::AWS_BLOCK).attribute("tags").key(key);
+                let path = AttributePath::root(schema::AWS_BLOCK)
+                    .attribute("tags")
+                    .key(key);
                 diagnostics.push(
                     Diagnostic::error(
                         "Reserved tag key",

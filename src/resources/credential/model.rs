@@ -43,7 +43,10 @@ impl CredentialConfig {
     /// a configuration whose identity attributes are known. Returns `Ok(None)`
     /// when `environment` or `client_id` are still unknown.
     pub fn from_value(config: &Value) -> Result<Option<Self>, Diagnostics> {
-        let Some(environment) = config.attr("environment").as_str().and_then(Environment::parse)
+        let Some(environment) = config
+            .attr("environment")
+            .as_str()
+            .and_then(Environment::parse)
         else {
             return Ok(None);
         };
@@ -68,17 +71,22 @@ impl CredentialConfig {
     /// Returns the entry name: configured, or `<prefix>/<environment>/<client_id>`.
     pub fn entry_name(&self, provider: &ProviderConfig) -> String {
         self.aws.name.clone().unwrap_or_else(|| {
-            format!("{}/{}/{}", provider.name_prefix, self.environment, self.client_id)
+            format!(
+                "{}/{}/{}",
+                provider.name_prefix, self.environment, self.client_id
+            )
         })
     }
 
     /// Returns the recovery window: configured, or 30 days for production and
     /// 7 for staging.
     pub fn recovery_window_days(&self) -> i64 {
-        self.aws.recovery_window_days.unwrap_or(match self.environment {
-            Environment::Production => 30,
-            Environment::Staging => 7,
-        })
+        self.aws
+            .recovery_window_days
+            .unwrap_or(match self.environment {
+                Environment::Production => 30,
+                Environment::Staging => 7,
+            })
     }
 }
 
@@ -120,7 +128,10 @@ fn secret_input(config: &Value) -> Result<SecretInput, Diagnostics> {
     let write_only = config.attr(SECRET_WRITE_ONLY);
     let file = config.attr(SECRET_FILE);
     let env = config.attr(SECRET_ENV);
-    if [write_only, file, env].iter().any(|value| value.is_unknown()) {
+    if [write_only, file, env]
+        .iter()
+        .any(|value| value.is_unknown())
+    {
         return Ok(SecretInput::Unknown);
     }
     if let Some(text) = write_only.as_str() {

@@ -27,7 +27,8 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
     let creating = prior.is_null();
     let secret = load_secret(&config, creating, &mut request.diagnostics);
     let planned_fingerprint = plan_fingerprint(prior, secret.as_ref());
-    let client_id_changed = !creating && prior.attr("client_id").as_str() != Some(&config.client_id);
+    let client_id_changed =
+        !creating && prior.attr("client_id").as_str() != Some(&config.client_id);
     let rotating = creating
         || client_id_changed
         || planned_fingerprint.as_deref() != prior.attr("fingerprint").as_str();
@@ -38,8 +39,15 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
     // A create draws a fresh salt, and Terraform may plan a create twice (again
     // during apply once other values are known), so its fingerprint stays
     // unknown until apply instead of changing between the two plans.
-    let shown_fingerprint = if creating { None } else { planned_fingerprint.clone() };
-    planned.set_attr("fingerprint", shown_fingerprint.map_or(Value::Unknown, Value::string));
+    let shown_fingerprint = if creating {
+        None
+    } else {
+        planned_fingerprint.clone()
+    };
+    planned.set_attr(
+        "fingerprint",
+        shown_fingerprint.map_or(Value::Unknown, Value::string),
+    );
     if rotating {
         if let (Some(secret), Some(fingerprint)) = (&secret, &planned_fingerprint) {
             let check = check_separation(request.data, &config, secret, fingerprint).await;
@@ -89,14 +97,18 @@ fn check_environment(
 fn fill_store_block(request: &mut PlanRequest<'_, ProviderData>, config: &CredentialConfig) {
     let name = config.entry_name(&request.data.config);
     let window = config.recovery_window_days();
-    let Some(block) = request.planned.attr_mut(AWS_BLOCK) else { return };
+    let Some(block) = request.planned.attr_mut(AWS_BLOCK) else {
+        return;
+    };
     if !matches!(block, Value::Object(_)) {
         return;
     }
     if block.attr("name").is_null() || block.attr("name").is_unknown() {
         block.set_attr("name", Value::string(name));
     }
-    if block.attr("recovery_window_days").is_null() || block.attr("recovery_window_days").is_unknown() {
+    if block.attr("recovery_window_days").is_null()
+        || block.attr("recovery_window_days").is_unknown()
+    {
         block.set_attr("recovery_window_days", Value::int(window));
     }
 }
@@ -104,8 +116,14 @@ fn fill_store_block(request: &mut PlanRequest<'_, ProviderData>, config: &Creden
 /// Reads the secret at plan time so that a new value plans a rotation. A
 /// source that cannot be read yet only warns, because CI often writes the
 /// secret file in the apply step.
-fn load_secret(config: &CredentialConfig, creating: bool, diagnostics: &mut Diagnostics) -> Option<Secret> {
-    let SecretInput::Source(source) = &config.secret else { return None };
+fn load_secret(
+    config: &CredentialConfig,
+    creating: bool,
+    diagnostics: &mut Diagnostics,
+) -> Option<Secret> {
+    let SecretInput::Source(source) = &config.secret else {
+        return None;
+    };
     match source.load() {
         Ok(loaded) => {
             if let Some(mode) = loaded.loose_permissions {
@@ -144,8 +162,12 @@ fn plan_fingerprint(prior: &Value, secret: Option<&Secret>) -> Option<String> {
     let prior_fingerprint = prior.attr("fingerprint").as_str();
     let parsed: Option<Fingerprint> = prior_fingerprint.and_then(|text| text.parse().ok());
     match (secret, parsed) {
-        (Some(secret), Some(prior)) if prior.matches(secret) => prior_fingerprint.map(str::to_owned),
-        (Some(secret), Some(prior)) => Some(fingerprint_with_salt(secret, &prior.salt()).to_string()),
+        (Some(secret), Some(prior)) if prior.matches(secret) => {
+            prior_fingerprint.map(str::to_owned)
+        }
+        (Some(secret), Some(prior)) => {
+            Some(fingerprint_with_salt(secret, &prior.salt()).to_string())
+        }
         (Some(secret), None) => Some(fingerprint(secret).to_string()),
         (None, _) => prior_fingerprint.map(str::to_owned),
     }
@@ -168,7 +190,12 @@ fn plan_rotation(planned: &mut Value, prior: &Value, creating: bool) {
 
 /// Plans the retirement of the previous version when the configuration asks
 /// for it or the policy's overlap has ended.
-fn plan_retirement(planned: &mut Value, prior: &Value, config: &CredentialConfig, now: time::OffsetDateTime) {
+fn plan_retirement(
+    planned: &mut Value,
+    prior: &Value,
+    config: &CredentialConfig,
+    now: time::OffsetDateTime,
+) {
     if prior.attr("previous_version_id").is_null() {
         return;
     }
@@ -193,7 +220,10 @@ fn deadline_findings(
     already_revoked: bool,
 ) -> Diagnostics {
     let mut diagnostics = Diagnostics::new();
-    let subject = format!("{} credential for client_id {}", config.environment, config.client_id);
+    let subject = format!(
+        "{} credential for client_id {}",
+        config.environment, config.client_id
+    );
     if planned.attr("rotation_status").as_str() == Some(STATUS_REVOKED) {
         if !already_revoked {
             return diagnostics;
@@ -211,16 +241,28 @@ fn deadline_findings(
         );
         return diagnostics;
     }
-    let Some(issued_at) = planned.attr("issued_at").as_str().and_then(|t| parse_rfc3339(t).ok()) else {
+    let Some(issued_at) = planned
+        .attr("issued_at")
+        .as_str()
+        .and_then(|t| parse_rfc3339(t).ok())
+    else {
         return diagnostics;
     };
-    let Ok(deadlines) = Deadlines::compute(rules, issued_at, None) else { return diagnostics };
+    let Ok(deadlines) = Deadlines::compute(rules, issued_at, None) else {
+        return diagnostics;
+    };
     let verdict = deadlines.verdict(now, rules.enforcement());
     for finding in &verdict.warnings {
-        diagnostics.push(Diagnostic::warning(summary(finding), detail(finding, &subject)).at(AttributePath::root("client_id")));
+        diagnostics.push(
+            Diagnostic::warning(summary(finding), detail(finding, &subject))
+                .at(AttributePath::root("client_id")),
+        );
     }
     if let Some(finding) = &verdict.error {
-        diagnostics.push(Diagnostic::error(summary(finding), detail(finding, &subject)).at(AttributePath::root("client_id")));
+        diagnostics.push(
+            Diagnostic::error(summary(finding), detail(finding, &subject))
+                .at(AttributePath::root("client_id")),
+        );
     }
     diagnostics
 }
@@ -236,17 +278,26 @@ fn summary(finding: &Finding) -> &'static str {
 fn detail(finding: &Finding, subject: &str) -> String {
     let at = |instant| format_rfc3339(instant).unwrap_or_default();
     match *finding {
-        Finding::RotationDue { rotate_by, days_overdue } => format!(
+        Finding::RotationDue {
+            rotate_by,
+            days_overdue,
+        } => format!(
             "The {subject} was due for rotation on {} ({days_overdue} days ago). Supply a new \
              secret to rotate it.",
             at(rotate_by)
         ),
-        Finding::ExpiryNear { expires_at, days_left } => format!(
+        Finding::ExpiryNear {
+            expires_at,
+            days_left,
+        } => format!(
             "The {subject} reaches its mandatory deadline on {} ({days_left} days left); SRS \
              cuts integration off after it. Rotate it before then.",
             at(expires_at)
         ),
-        Finding::Expired { expires_at, days_overdue } => format!(
+        Finding::Expired {
+            expires_at,
+            days_overdue,
+        } => format!(
             "The {subject} passed its mandatory deadline on {} ({days_overdue} days ago), so SRS \
              no longer accepts it. Rotate it now, or set the policy's enforcement to \"warn\" to \
              plan other changes first.",

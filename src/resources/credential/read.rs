@@ -6,25 +6,44 @@ use crate::provider::{Environment, ProviderData};
 use crate::resources::rotation_policy::rules_from;
 use crate::rotation::parse_rfc3339;
 use crate::secret::{Fingerprint, Secret, fingerprint, fingerprint_with_salt};
-use crate::stores::{EntryName, EntryState, SecretStore, StoreError, VersionContent, VersionSelector, tag};
+use crate::stores::{
+    EntryName, EntryState, SecretStore, StoreError, VersionContent, VersionSelector, tag,
+};
 use crate::value::Value;
 
 use super::apply::store_error;
 use super::schema::{AWS_BLOCK, schema};
-use super::state::{STATUS_REVOKED, TAG_ISSUED_AT, refresh_deadlines, rules_or_default, tags_value, timestamp, user_tags};
+use super::state::{
+    STATUS_REVOKED, TAG_ISSUED_AT, refresh_deadlines, rules_or_default, tags_value, timestamp,
+    user_tags,
+};
 
 pub async fn read(request: ReadRequest<'_, ProviderData>) -> StateResponse {
     let private = request.private.to_vec();
     match refresh(&request).await {
-        Ok(state) => StateResponse { state, private, ..Default::default() },
-        Err(diagnostics) => StateResponse { state: request.state.clone(), private, diagnostics },
+        Ok(state) => StateResponse {
+            state,
+            private,
+            ..Default::default()
+        },
+        Err(diagnostics) => StateResponse {
+            state: request.state.clone(),
+            private,
+            diagnostics,
+        },
     }
 }
 
 async fn refresh(request: &ReadRequest<'_, ProviderData>) -> Result<Value, Diagnostics> {
     let state = request.state;
-    let name = state.attr(AWS_BLOCK).attr("name").as_str().unwrap_or_default().to_owned();
-    let name = EntryName::new(name).map_err(|error| store_error("Invalid secret name in state", error))?;
+    let name = state
+        .attr(AWS_BLOCK)
+        .attr("name")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let name =
+        EntryName::new(name).map_err(|error| store_error("Invalid secret name in state", error))?;
     let store = request.data.aws_store().await?;
     let entry = match store.describe(&name).await {
         Ok(entry) => entry,
@@ -57,19 +76,28 @@ fn apply_entry(state: &mut Value, entry: &EntryState, data: &ProviderData) {
     if let Some(client_id) = entry.client_id() {
         state.set_attr("client_id", Value::string(client_id));
     }
-    let previous = entry.previous().map(|version| Value::string(version.id.to_string()));
+    let previous = entry
+        .previous()
+        .map(|version| Value::string(version.id.to_string()));
     state.set_attr("previous_version_id", previous.unwrap_or(Value::Null));
     if let Some(block) = state.attr_mut(AWS_BLOCK) {
         block.set_attr("name", Value::string(&entry.name));
         block.set_attr("tags", tags_value(&user_tags(&entry.tags, &data.config)));
-        block.set_attr("description", entry.description.clone().map_or(Value::Null, Value::string));
+        block.set_attr(
+            "description",
+            entry.description.clone().map_or(Value::Null, Value::string),
+        );
     }
 }
 
 /// Reads the current value after it changed outside this state, and records
 /// its fingerprint under the state's salt, so that the next plan compares it
 /// with the configured secret.
-async fn refresh_current_value(state: &mut Value, store: &dyn SecretStore, name: &EntryName) -> Result<(), Diagnostics> {
+async fn refresh_current_value(
+    state: &mut Value,
+    store: &dyn SecretStore,
+    name: &EntryName,
+) -> Result<(), Diagnostics> {
     let stored = store
         .read_value(name, &VersionSelector::Current)
         .await
@@ -77,9 +105,20 @@ async fn refresh_current_value(state: &mut Value, store: &dyn SecretStore, name:
     state.set_attr("version_id", Value::string(stored.version_id.to_string()));
     match stored.content {
         VersionContent::Credential(credential) => {
-            let secret = Secret::new(secrecy::ExposeSecret::expose_secret(credential.client_secret()).to_owned())
-                .map_err(|_| Diagnostics::from(Diagnostic::error("Empty client secret in store", format!("The current version of {name} has an empty client_secret."))))?;
-            let salt = state.attr("fingerprint").as_str().and_then(|text| text.parse::<Fingerprint>().ok()).map(|fp| fp.salt());
+            let secret = Secret::new(
+                secrecy::ExposeSecret::expose_secret(credential.client_secret()).to_owned(),
+            )
+            .map_err(|_| {
+                Diagnostics::from(Diagnostic::error(
+                    "Empty client secret in store",
+                    format!("The current version of {name} has an empty client_secret."),
+                ))
+            })?;
+            let salt = state
+                .attr("fingerprint")
+                .as_str()
+                .and_then(|text| text.parse::<Fingerprint>().ok())
+                .map(|fp| fp.salt());
             let fingerprint = match salt {
                 Some(salt) => fingerprint_with_salt(&secret, &salt),
                 None => fingerprint(&secret),
@@ -89,7 +128,9 @@ async fn refresh_current_value(state: &mut Value, store: &dyn SecretStore, name:
                 state.set_attr("rotation_status", Value::string("current"));
             }
         }
-        VersionContent::Revoked(_) => state.set_attr("rotation_status", Value::string(STATUS_REVOKED)),
+        VersionContent::Revoked(_) => {
+            state.set_attr("rotation_status", Value::string(STATUS_REVOKED))
+        }
     }
     Ok(())
 }
@@ -135,8 +176,14 @@ async fn import_entry(request: &ImportRequest<'_, ProviderData>) -> Result<Value
     let VersionContent::Credential(credential) = stored.content else {
         return Err(Diagnostic::error("Secret revoked", format!("The current version of {name} is a revocation marker; store a new secret before importing.")).into());
     };
-    let secret = Secret::new(secrecy::ExposeSecret::expose_secret(credential.client_secret()).to_owned())
-        .map_err(|_| Diagnostics::from(Diagnostic::error("Empty client secret in store", format!("The current version of {name} has an empty client_secret."))))?;
+    let secret =
+        Secret::new(secrecy::ExposeSecret::expose_secret(credential.client_secret()).to_owned())
+            .map_err(|_| {
+                Diagnostics::from(Diagnostic::error(
+                    "Empty client secret in store",
+                    format!("The current version of {name} has an empty client_secret."),
+                ))
+            })?;
 
     let now = request.data.clock.now();
     let issued_at = entry
@@ -147,18 +194,31 @@ async fn import_entry(request: &ImportRequest<'_, ProviderData>) -> Result<Value
         .unwrap_or(now);
     let mut state = schema().block.empty_value();
     state.set_attr("environment", Value::string(environment.as_str()));
-    state.set_attr("client_id", Value::string(entry.client_id().unwrap_or(credential.client_id())));
+    state.set_attr(
+        "client_id",
+        Value::string(entry.client_id().unwrap_or(credential.client_id())),
+    );
     state.set_attr("retire_previous", Value::Bool(false));
     state.set_attr("revoked", Value::Bool(false));
     state.set_attr("version_id", Value::string(stored.version_id.to_string()));
-    state.set_attr("fingerprint", Value::string(fingerprint(&secret).to_string()));
+    state.set_attr(
+        "fingerprint",
+        Value::string(fingerprint(&secret).to_string()),
+    );
     state.set_attr("issued_at", timestamp(issued_at));
-    let window = if environment == Environment::Production { 30 } else { 7 };
+    let window = if environment == Environment::Production {
+        30
+    } else {
+        7
+    };
     state.set_attr(
         AWS_BLOCK,
         Value::object([
             ("name", Value::string(&entry.name)),
-            ("kms_key_id", entry.kms_key_id.clone().map_or(Value::Null, Value::string)),
+            (
+                "kms_key_id",
+                entry.kms_key_id.clone().map_or(Value::Null, Value::string),
+            ),
             ("description", Value::Null),
             ("tags", Value::Null),
             ("recovery_window_days", Value::int(window)),

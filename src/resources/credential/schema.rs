@@ -15,7 +15,10 @@ pub const AWS_BLOCK: &str = "aws_secrets_manager";
 pub const SCHEMA_VERSION: i64 = 0;
 
 pub fn schema() -> Schema {
-    Schema { version: SCHEMA_VERSION, block: block() }
+    Schema {
+        version: SCHEMA_VERSION,
+        block: block(),
+    }
 }
 
 fn block() -> Block {
@@ -49,7 +52,8 @@ fn block() -> Block {
              `client_secret_file` or `client_secret_env` with them. Exactly one of the three \
              must be set.",
         )
-        .write_only(),
+        .write_only()
+        .write_only_fallback("client_secret_file or client_secret_env"),
     )
     .attribute(Attribute::optional(
         SECRET_FILE,
@@ -98,7 +102,11 @@ fn block() -> Block {
         Type::String,
         "Store identifier of the entry (the ARN on AWS Secrets Manager).",
     ))
-    .attribute(Attribute::computed("arn", Type::String, "ARN of the Secrets Manager secret."))
+    .attribute(Attribute::computed(
+        "arn",
+        Type::String,
+        "ARN of the Secrets Manager secret.",
+    ))
     .attribute(Attribute::computed(
         "version_id",
         Type::String,
@@ -166,7 +174,11 @@ fn aws_block() -> Block {
             "KMS key (id, ARN or alias) that encrypts the secret. Defaults to the account's \
              `aws/secretsmanager` key.",
         ))
-        .attribute(Attribute::optional("description", Type::String, "Description of the secret."))
+        .attribute(Attribute::optional(
+            "description",
+            Type::String,
+            "Description of the secret.",
+        ))
         .attribute(Attribute::optional(
             "tags",
             Type::Map(Box::new(Type::String)),

@@ -46,14 +46,22 @@ pub fn refresh_deadlines(state: &mut Value, rules: &Rules, now: OffsetDateTime) 
     let Some(issued_at) = issued_at else { return };
     let has_previous = !state.attr("previous_version_id").is_null();
     let superseded = has_previous.then_some(issued_at);
-    let Ok(deadlines) = Deadlines::compute(rules, issued_at, superseded) else { return };
+    let Ok(deadlines) = Deadlines::compute(rules, issued_at, superseded) else {
+        return;
+    };
 
     state.set_attr("rotate_by", timestamp(deadlines.rotate_by));
     state.set_attr("expires_at", timestamp(deadlines.expires_at));
-    let retire_at = deadlines.previous_retire_at.map(timestamp).unwrap_or(Value::Null);
+    let retire_at = deadlines
+        .previous_retire_at
+        .map(timestamp)
+        .unwrap_or(Value::Null);
     state.set_attr("previous_retire_at", retire_at);
     if state.attr("rotation_status").as_str() != Some(STATUS_REVOKED) {
-        state.set_attr("rotation_status", Value::string(deadlines.status(now).as_str()));
+        state.set_attr(
+            "rotation_status",
+            Value::string(deadlines.status(now).as_str()),
+        );
     }
 }
 
@@ -104,5 +112,9 @@ pub fn tags_value(tags: &BTreeMap<String, String>) -> Value {
     if tags.is_empty() {
         return Value::Null;
     }
-    Value::Map(tags.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
+    Value::Map(
+        tags.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
 }
