@@ -48,7 +48,12 @@ fn policy_lifecycle(protocol: u8) {
     workspace
         .run(&["apply", "-input=false", "-no-color", "-auto-approve"])
         .expect_success();
-    let state = workspace.run(&["state", "show", "-no-color", "sips_rotation_policy.standard"]);
+    let state = workspace.run(&[
+        "state",
+        "show",
+        "-no-color",
+        "sips_rotation_policy.standard",
+    ]);
     state.expect_success();
     assert!(
         state.stdout.contains("max_age_days") && state.stdout.contains("180"),
@@ -117,7 +122,10 @@ resource "sips_rotation_policy" "long" {
     let plan = workspace.run(&["plan", "-input=false", "-no-color"]);
     plan.expect_failure();
     let output = plan.flat_output();
-    assert!(output.contains("180"), "message names the limit 180:\n{output}");
+    assert!(
+        output.contains("180"),
+        "message names the limit 180:\n{output}"
+    );
     assert!(
         output.contains("max_age_days"),
         "message names the attribute:\n{output}"

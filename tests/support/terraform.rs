@@ -193,7 +193,10 @@ impl Workspace {
     fn write_cli_config(&self) {
         let config = match self.installation {
             Installation::DevOverrides => {
-                let build_dir = provider_binary().parent().expect("binary directory").to_owned();
+                let build_dir = provider_binary()
+                    .parent()
+                    .expect("binary directory")
+                    .to_owned();
                 format!(
                     "provider_installation {{\n  dev_overrides {{\n    \"srs/sips\" = {:?}\n  \
                      }}\n  direct {{}}\n}}\n",
