@@ -459,3 +459,59 @@ resource "sips_credential" "bad" {
         }
     }
 }
+
+#[test]
+fn secret_absent_from_state_plan_and_logs() {
+    const PLANTED: &str = "planted-Canary-9c4e1b7d";
+    const ROTATED: &str = "planted-Rotated-5a2f8e03";
+    let mut fixture = Fixture::new();
+    fixture.workspace.enable_trace();
+    fixture
+        .workspace
+        .write("staging.secret", &format!("{PLANTED}\n"));
+    fixture.configure(&["staging"], staging_credential());
+
+    let apply = fixture.apply();
+    fixture
+        .workspace
+        .write("staging.secret", &format!("{ROTATED}\n"));
+    let plan = fixture.plan();
+    plan.expect_code(2);
+    let show = fixture.run(&["show", "-json", "-no-color"]);
+    show.expect_success();
+    let pull = fixture.run(&["state", "pull"]);
+    pull.expect_success();
+
+    let state_file = fixture.workspace.read("terraform.tfstate");
+    let trace = fixture.workspace.trace_log();
+    assert!(!trace.is_empty(), "TF_LOG_PATH receives the trace log");
+    let places = [
+        ("terraform.tfstate", state_file.as_str()),
+        ("terraform show -json", show.stdout.as_str()),
+        ("terraform state pull", pull.stdout.as_str()),
+        ("apply stdout", apply.stdout.as_str()),
+        ("apply stderr", apply.stderr.as_str()),
+        ("plan stdout", plan.stdout.as_str()),
+        ("plan stderr", plan.stderr.as_str()),
+        ("trace log", trace.as_str()),
+    ];
+    for (place, content) in places {
+        for secret in [PLANTED, ROTATED] {
+            assert!(
+                !content.contains(secret),
+                "{place} contains the planted secret {secret}"
+            );
+        }
+    }
+
+    // Terraform re-logs the provider's JSON lines as `provider.<binary>: message: @module=...`.
+    let provider_lines = trace
+        .lines()
+        .filter(|line| line.contains("provider.terraform-provider-sips:"))
+        .filter(|line| line.contains("@module=sips"))
+        .count();
+    assert!(
+        provider_lines > 0,
+        "the trace log contains the provider's own log lines"
+    );
+}

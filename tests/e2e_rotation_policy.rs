@@ -19,7 +19,28 @@ resource "sips_rotation_policy" "standard" {
 fn workspace(protocol: u8) -> Workspace {
     let mut workspace = Workspace::new(Installation::FilesystemMirror);
     workspace.set_env("SIPS_PLUGIN_PROTOCOL_VERSIONS", &protocol.to_string());
+    workspace.enable_trace();
     workspace
+}
+
+/// Checks in the trace log that the provider served the forced protocol version.
+fn assert_served_protocol(workspace: &Workspace, protocol: u8) {
+    let trace = workspace.trace_log();
+    let started: Vec<&str> = trace
+        .lines()
+        .filter(|line| line.contains("plugin server started"))
+        .collect();
+    assert!(
+        !started.is_empty(),
+        "the trace log has the provider's start line"
+    );
+    let expected = format!("protocol_version={protocol}");
+    for line in started {
+        assert!(
+            line.contains(&expected),
+            "provider serves {expected}: {line}"
+        );
+    }
 }
 
 fn write_config(workspace: &Workspace, body: &str) {
@@ -84,6 +105,8 @@ fn policy_lifecycle(protocol: u8) {
     workspace
         .run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"])
         .expect_code(0);
+
+    assert_served_protocol(&workspace, protocol);
 
     let destroy = workspace.run(&["destroy", "-input=false", "-no-color", "-auto-approve"]);
     destroy.expect_success();
