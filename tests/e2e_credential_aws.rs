@@ -185,7 +185,7 @@ fn staging_and_production_created() {
     let mut fixture = Fixture::new();
     fixture
         .workspace
-        .write("staging.secret", "staging-secret-1\n");
+        .write_secret("staging.secret", "staging-secret-1\n");
     fixture
         .workspace
         .set_env("SIPS_PROD_SECRET", "production-secret-1");
@@ -235,14 +235,14 @@ fn new_file_value_rotates() {
     let fixture = Fixture::new();
     fixture
         .workspace
-        .write("staging.secret", "staging-secret-1\n");
+        .write_secret("staging.secret", "staging-secret-1\n");
     fixture.configure(&["staging"], staging_credential());
     fixture.apply();
     let before = fixture.attributes("sips_credential.staging");
 
     fixture
         .workspace
-        .write("staging.secret", "staging-secret-2\n");
+        .write_secret("staging.secret", "staging-secret-2\n");
     let plan = fixture.plan();
     plan.expect_code(2);
     assert!(
@@ -287,7 +287,7 @@ fn outside_change_plans_update() {
     let fixture = Fixture::new();
     fixture
         .workspace
-        .write("staging.secret", "staging-secret-1\n");
+        .write_secret("staging.secret", "staging-secret-1\n");
     fixture.configure(&["staging"], staging_credential());
     fixture.apply();
 
@@ -309,7 +309,7 @@ fn existing_entry_imported() {
     fixture.create_outside_terraform(entry, "staging", "partner-b", "partner-b-secret");
     fixture
         .workspace
-        .write("partner-b.secret", "partner-b-secret\n");
+        .write_secret("partner-b.secret", "partner-b-secret\n");
     fixture.configure(
         &["staging"],
         r#"
@@ -355,6 +355,28 @@ resource "sips_credential" "imported" {
         current.current().expect("current version").id.as_str(),
         "version_id is the entry's current version"
     );
+
+    // Import cannot know the configuration-only secret source, so the first plan adds it.
+    // The file holds the value already in the entry, so applying it writes no new version.
+    let plan = fixture.plan();
+    plan.expect_code(2);
+    assert!(
+        plan.stdout.contains("+ client_secret_file"),
+        "the plan after import adds only the secret source:\n{}",
+        plan.stdout
+    );
+    assert!(
+        !plan.stdout.contains("fingerprint"),
+        "the plan after import keeps the fingerprint:\n{}",
+        plan.stdout
+    );
+    fixture.apply();
+    let applied = fixture.attributes("sips_credential.imported");
+    assert_eq!(
+        applied["version_id"], attributes["version_id"],
+        "applying the secret source writes no new version"
+    );
+    fixture.plan().expect_code(0);
 }
 
 #[test]
@@ -362,7 +384,7 @@ fn destroy_schedules_deletion() {
     let fixture = Fixture::new();
     fixture
         .workspace
-        .write("staging.secret", "staging-secret-1\n");
+        .write_secret("staging.secret", "staging-secret-1\n");
     fixture.configure(&["staging"], staging_credential());
     fixture.apply();
 
@@ -402,7 +424,7 @@ fn invalid_inputs_rejected() {
     let fixture = Fixture::new();
     fixture
         .workspace
-        .write("staging.secret", "staging-secret-1\n");
+        .write_secret("staging.secret", "staging-secret-1\n");
     let cases = [
         (
             "bad environment",
@@ -468,13 +490,13 @@ fn secret_absent_from_state_plan_and_logs() {
     fixture.workspace.enable_trace();
     fixture
         .workspace
-        .write("staging.secret", &format!("{PLANTED}\n"));
+        .write_secret("staging.secret", &format!("{PLANTED}\n"));
     fixture.configure(&["staging"], staging_credential());
 
     let apply = fixture.apply();
     fixture
         .workspace
-        .write("staging.secret", &format!("{ROTATED}\n"));
+        .write_secret("staging.secret", &format!("{ROTATED}\n"));
     let plan = fixture.plan();
     plan.expect_code(2);
     let show = fixture.run(&["show", "-json", "-no-color"]);

@@ -134,6 +134,16 @@ impl Workspace {
         fs::write(&path, contents).unwrap_or_else(|error| panic!("write {path:?}: {error}"));
     }
 
+    /// Writes a secret file readable only by its owner, as the provider expects of one.
+    pub fn write_secret(&self, name: &str, contents: &str) {
+        use std::os::unix::fs::PermissionsExt;
+
+        self.write(name, contents);
+        let path = self.path().join(name);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|error| panic!("chmod {path:?}: {error}"));
+    }
+
     pub fn read(&self, name: &str) -> String {
         let path = self.path().join(name);
         fs::read_to_string(&path).unwrap_or_else(|error| panic!("read {path:?}: {error}"))
