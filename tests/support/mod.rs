@@ -4,3 +4,4 @@
 
 pub mod moto;
 pub mod plugin_client;
+pub mod terraform;
