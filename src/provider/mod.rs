@@ -18,6 +18,7 @@ use crate::rotation::{Clock, SystemClock};
 use crate::stores::SecretStore;
 use crate::stores::aws::AwsSecretsStore;
 use crate::value::Value;
+use crate::vendor::TokenCheck;
 pub use config::{Environment, ProviderConfig, string_map};
 
 /// Source address under which Terraform installs this provider.
@@ -28,6 +29,8 @@ pub struct ProviderData {
     pub config: ProviderConfig,
     pub clock: Arc<dyn Clock>,
     pub audit: AuditLog,
+    /// SRS's token endpoint that new secrets must pass, when configured.
+    pub vendor: Option<TokenCheck>,
     /// Connected on first use, so that plans without AWS resources never
     /// resolve AWS credentials.
     aws: OnceCell<Arc<dyn SecretStore>>,
@@ -39,6 +42,7 @@ impl ProviderData {
             config,
             clock,
             audit,
+            vendor: None,
             aws: OnceCell::new(),
         }
     }
