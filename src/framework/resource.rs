@@ -9,7 +9,7 @@ use super::diag::Diagnostics;
 use super::schema::Schema;
 use crate::value::Value;
 
-/// What the client (Terraform or OpenTofu) announced it can handle.
+/// Capabilities that the client (Terraform or OpenTofu) announced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClientCapabilities {
     /// Write-only attributes are kept out of plan and state (Terraform and
@@ -55,7 +55,7 @@ pub struct ConfigureRequest {
 /// resources and data sources it registers.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// What `configure` produces and every later call receives: clients, settings.
+    /// Data that `configure` produces and every later call receives: clients, settings.
     type Data: Send + Sync + 'static;
 
     fn schema(&self) -> Schema;
@@ -171,7 +171,7 @@ pub trait Resource<D>: Send + Sync {
 
     async fn update(&self, request: ApplyRequest<'_, D>) -> StateResponse;
 
-    /// Removes the object. The framework answers with a null state unless
+    /// Removes the object. The framework returns a null state unless
     /// diagnostics contain an error.
     async fn delete(&self, request: ApplyRequest<'_, D>) -> Diagnostics;
 

@@ -2,7 +2,7 @@
 //!
 //! tfplugin5 and tfplugin6 differ only in the names of six RPCs and their
 //! messages, so a macro stamps out the service for each generated package.
-//! Each RPC decodes its request, calls the framework, and encodes the answer;
+//! Each RPC decodes its request, calls the framework, and encodes the response;
 //! no provider logic lives here.
 
 macro_rules! provider_service {

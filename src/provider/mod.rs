@@ -24,7 +24,7 @@ pub use config::{Environment, ProviderConfig, string_map};
 /// Source address under which Terraform installs this provider.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/srs/sips";
 
-/// What every resource receives once the provider is configured.
+/// Data that every resource receives once the provider is configured.
 pub struct ProviderData {
     pub config: ProviderConfig,
     pub clock: Arc<dyn Clock>,
