@@ -380,6 +380,70 @@ resource "sips_credential" "imported" {
 }
 
 #[test]
+fn entry_imported_by_arn() {
+    let fixture = Fixture::new();
+    let entry = "sips/staging/partner-c";
+    fixture.create_outside_terraform(entry, "staging", "partner-c", "partner-c-secret");
+    fixture
+        .workspace
+        .write_secret("partner-c.secret", "partner-c-secret\n");
+    fixture.configure(
+        &["staging"],
+        r#"
+resource "sips_credential" "imported" {
+  environment        = "staging"
+  client_id          = "partner-c"
+  client_secret_file = "${path.module}/partner-c.secret"
+  aws_secrets_manager {
+    name = "sips/staging/partner-c"
+  }
+}
+"#,
+    );
+    let arn = fixture.describe(entry).id;
+
+    let import = fixture.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "sips_credential.imported",
+        &arn,
+    ]);
+    import.expect_success();
+
+    let attributes = fixture.attributes("sips_credential.imported");
+    assert_eq!(text(&attributes["arn"]), arn, "arn is the imported one");
+    assert_eq!(
+        text(&attributes["aws_secrets_manager"]["name"]),
+        entry,
+        "the state keeps the entry's name, not the ARN"
+    );
+}
+
+#[test]
+fn missing_entry_import_fails() {
+    let fixture = Fixture::new();
+    fixture
+        .workspace
+        .write_secret("staging.secret", "staging-secret-1\n");
+    fixture.configure(&["staging"], staging_credential());
+
+    let import = fixture.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "sips_credential.staging",
+        "sips/staging/nobody",
+    ]);
+    import.expect_failure();
+    assert!(
+        import.flat_output().contains("Secret not found"),
+        "the error says the secret is missing:\n{}",
+        import.flat_output()
+    );
+}
+
+#[test]
 fn destroy_schedules_deletion() {
     let fixture = Fixture::new();
     fixture
