@@ -122,6 +122,8 @@ impl Provider for SipsProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
-        Vec::new()
+        vec![Arc::new(
+            resources::compliance_report::ComplianceReportDataSource,
+        )]
     }
 }
