@@ -70,6 +70,12 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+
+    /// Ephemeral resources, which Terraform and OpenTofu 1.10 and later open
+    /// during a run and never store.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
 }
 
 pub struct PlanRequest<'a, D> {
@@ -210,4 +216,21 @@ pub trait DataSource<D>: Send + Sync {
     }
 
     async fn read(&self, request: DataReadRequest<'_, D>) -> StateResponse;
+}
+
+/// A value that exists only during one Terraform run: opened when needed,
+/// handed to configuration that reads it, and never written to plan or state.
+#[async_trait]
+pub trait EphemeralResource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    async fn validate(&self, _config: &Value, _context: &RequestContext) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Produces the result object. Its `state` is the result; `private` comes
+    /// back on close.
+    async fn open(&self, request: DataReadRequest<'_, D>) -> StateResponse;
 }
