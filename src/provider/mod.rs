@@ -108,10 +108,27 @@ impl Provider for SipsProvider {
                 }
             },
         };
-        (
-            Some(ProviderData::new(config, Arc::new(SystemClock), audit)),
-            Diagnostics::new(),
-        )
+        let vendor = match &config.verification {
+            None => None,
+            Some(block) => match TokenCheck::new(
+                &block.token_url,
+                block.scope.clone(),
+                std::time::Duration::from_secs(block.timeout_seconds),
+            ) {
+                Ok(check) => Some(check),
+                Err(error) => {
+                    let diagnostic = Diagnostic::error(
+                        "Invalid verification settings",
+                        format!("{error}. Check the verification block's token_url."),
+                    )
+                    .at(AttributePath::root("verification").attribute("token_url"));
+                    return (None, diagnostic.into());
+                }
+            },
+        };
+        let mut data = ProviderData::new(config, Arc::new(SystemClock), audit);
+        data.vendor = vendor;
+        (Some(data), Diagnostics::new())
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
