@@ -10,8 +10,8 @@ use tokio::sync::OnceCell;
 
 use crate::audit::AuditLog;
 use crate::framework::{
-    AttributePath, ConfigureRequest, DataSource, Diagnostic, Diagnostics, Provider, RequestContext,
-    Resource, Schema,
+    AttributePath, ConfigureRequest, DataSource, Diagnostic, Diagnostics, EphemeralResource,
+    Provider, RequestContext, Resource, Schema,
 };
 use crate::resources;
 use crate::rotation::{Clock, SystemClock};
@@ -136,6 +136,12 @@ impl Provider for SipsProvider {
             Arc::new(resources::credential::CredentialResource),
             Arc::new(resources::rotation_policy::RotationPolicyResource),
         ]
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+        vec![Arc::new(
+            resources::credential_secret::CredentialSecretEphemeral,
+        )]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {

@@ -2,4 +2,5 @@
 
 pub mod compliance_report;
 pub mod credential;
+pub mod credential_secret;
 pub mod rotation_policy;
