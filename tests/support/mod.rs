@@ -2,5 +2,6 @@
 
 #![allow(dead_code)]
 
+pub mod keyvault;
 pub mod moto;
 pub mod plugin_client;
