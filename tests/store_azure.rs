@@ -15,8 +15,7 @@ use azure_security_keyvault_secrets::models::SetSecretParameters;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use secrecy::{ExposeSecret, SecretString};
 use sips::stores::azure::{
-    AzureCredentialKind, AzureKeyVaultStore, AzureSettings, PREVIOUS_VERSION_TAG,
-    REQUEST_TOKEN_TAG, TestTransport,
+    AzureCredentialKind, AzureKeyVaultStore, AzureSettings, REQUEST_TOKEN_TAG, TestTransport,
 };
 use sips::stores::{
     CallCounts, Credential, DeleteMode, EntryMetadata, EntryName, MetadataChange, NewEntry,
@@ -1054,7 +1053,6 @@ async fn revoke_repeat_then_replace() {
     );
     let newest = versions.iter().find(|v| v.id == put.version_id).unwrap();
     assert!(newest.has_stage(&VersionStage::Current));
-    let _ = PREVIOUS_VERSION_TAG;
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@
 //!   version is enabled. `put_version` names the old latest version there and leaves it
 //!   enabled; `retire_previous` disables it (versions are never deleted one by one);
 //! - revoked: a disabled version with a `sips:revoked_at` tag. `revoke_current` disables the
-//!   current version at once. Until a new version is put, Key Vault answers a read of the
+//!   current version at once. Until a new version is put, Key Vault rejects a read of the
 //!   secret without a version with 403 (`SecretDisabled`), `read_value(Current)` returns a
 //!   [`Tombstone`] built from the revoked version, and no previous version is served. Older
 //!   versions stay readable by id while they are enabled.
@@ -167,7 +167,7 @@ impl AzureKeyVaultStore {
         }
     }
 
-    /// Turns a not-found or conflict answer on a soft-deleted name into
+    /// Turns a not-found or conflict response on a soft-deleted name into
     /// [`StoreError::ScheduledForDeletion`]; other errors pass unchanged.
     async fn explain(
         &self,
@@ -346,11 +346,11 @@ fn stored_value(
     })
 }
 
-fn no_version(operation: &'static str, name: &EntryName, what: &str) -> StoreError {
+fn no_version(operation: &'static str, name: &EntryName, stage: &str) -> StoreError {
     StoreError::NotFound {
         operation,
         entry: name.to_string(),
-        service: ServiceError::new(None, format!("the entry has no {what} version")),
+        service: ServiceError::new(None, format!("the entry has no {stage} version")),
     }
 }
 
@@ -517,6 +517,7 @@ impl SecretStore for AzureKeyVaultStore {
         let latest = versions
             .latest()
             .ok_or_else(|| no_version("UpdateSecret", name, "latest"))?;
+
         let mut tags = latest.tags.clone();
         for key in &change.remove_tags {
             tags.remove(key);
@@ -525,6 +526,7 @@ impl SecretStore for AzureKeyVaultStore {
         if let Some(description) = &change.description {
             tags.insert(DESCRIPTION_TAG.to_owned(), description.clone());
         }
+
         let attributes = SecretAttributes {
             not_before: parse_tag_time(&change.set_tags, tag::ISSUED_AT),
             expires: parse_tag_time(&change.set_tags, tag::EXPIRES_AT),

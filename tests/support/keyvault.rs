@@ -1,10 +1,10 @@
 //! An Azure Key Vault test server on loopback: the secrets REST API over HTTPS with a test CA,
 //! the bearer challenge, soft delete, and a request log, stopped on drop.
 //!
-//! It follows the published Key Vault secrets REST API (api-version 2025-07-01, the version
-//! that azure_security_keyvault_secrets 1.0 sends) as far as the store and the official
-//! clients use it: set, get (latest and by version), list versions, update, delete, get and
-//! list deleted, recover, purge, and list secrets. Differences from the service:
+//! It follows the published Key Vault secrets REST API at api-version 2025-07-01, the version
+//! that azure_security_keyvault_secrets 1.0 sends. It serves what the store and the official
+//! clients use: set, get (latest and by version), list versions, update, delete, get and list
+//! deleted, recover, purge, and list secrets. Differences from the service:
 //!
 //! - Any bearer token is accepted; a request without one gets the 401 challenge that Key
 //!   Vault sends (`WWW-Authenticate: Bearer authorization=..., resource=...`).
@@ -88,7 +88,7 @@ struct DeletedSecret {
     scheduled_purge_date: i64,
 }
 
-/// A failure the server returns in place of the next matching answers.
+/// A failure the server returns in place of the next responses.
 #[derive(Debug, Clone)]
 struct Injected {
     status: u16,
@@ -158,7 +158,7 @@ impl KeyVaultServer {
         &self.ca_pem
     }
 
-    /// Every request received so far, oldest first.
+    /// Returns every request received so far, oldest first.
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.vault().log.clone()
     }
@@ -168,12 +168,12 @@ impl KeyVaultServer {
         self.vault().purge_protection = on;
     }
 
-    /// Sets the page size of list answers, to exercise paging.
+    /// Sets the page size of list responses, to exercise paging.
     pub fn set_page_size(&self, size: usize) {
         self.vault().page_size = Some(size.max(1));
     }
 
-    /// Answers the next `count` authorized requests with `status` and error `code`.
+    /// Fails the next `count` authorized requests with `status` and error `code`.
     pub fn fail_next(&self, status: u16, code: &str, count: usize) {
         self.vault().injected = Some(Injected {
             status,
@@ -452,7 +452,7 @@ fn attributes(version: &Version) -> Value {
     attributes
 }
 
-/// The secret bundle of one version; `with_value` adds the value.
+/// Builds the secret bundle of one version; `with_value` adds the value.
 fn bundle(name: &str, version: &Version, with_value: bool) -> Value {
     let mut body = json!({
         "id": secret_id(name, Some(&version.id)),

@@ -192,7 +192,7 @@ impl Versions {
             .iter()
             .map(|version| version.info(self.stages_of(&version.id)))
             .collect();
-        infos.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        infos.sort_by_key(|info| std::cmp::Reverse(info.created_at));
         infos
     }
 }
