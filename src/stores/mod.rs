@@ -27,6 +27,8 @@ mod model;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "azure")]
+pub mod azure;
 
 use async_trait::async_trait;
 

@@ -22,9 +22,13 @@ pub mod tag {
     pub const MANAGED_BY_VALUE: &str = "terraform-provider-sips";
     /// The SIPS environment, `staging` or `production`.
     pub const ENVIRONMENT: &str = "sips:environment";
+    /// The time the current secret was issued, RFC 3339. Azure Key Vault also sets it as the
+    /// version's `nbf`.
+    pub const ISSUED_AT: &str = "sips:issued_at";
     /// Deadline hint: the recommended rotation date, RFC 3339.
     pub const ROTATE_BY: &str = "sips:rotate_by";
     /// Deadline hint: the mandatory rotation date after which SRS cuts the credential off, RFC 3339.
+    /// Azure Key Vault also sets it as the version's `exp`.
     pub const EXPIRES_AT: &str = "sips:expires_at";
 }
 

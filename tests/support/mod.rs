@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod keyvault;
 pub mod moto;
 pub mod plugin_client;
 pub mod terraform;
