@@ -59,6 +59,35 @@ pub struct AssumeRoleBlock {
     pub external_id: Option<String>,
 }
 
+/// Azure settings from the `azure` block; the vault comes from each resource.
+#[derive(Clone, Debug)]
+pub struct AzureBlock {
+    pub tenant_id: Option<String>,
+    pub managed_identity_client_id: Option<String>,
+    pub use_managed_identity: bool,
+    /// Name of an environment variable holding a bearer token to use instead of the chain.
+    pub access_token_env: Option<String>,
+    pub recover_soft_deleted: bool,
+    pub purge_on_delete: bool,
+    pub ca_certificate_file: Option<String>,
+    pub resolve: BTreeMap<String, String>,
+}
+
+impl Default for AzureBlock {
+    fn default() -> Self {
+        Self {
+            tenant_id: None,
+            managed_identity_client_id: None,
+            use_managed_identity: true,
+            access_token_env: None,
+            recover_soft_deleted: true,
+            purge_on_delete: false,
+            ca_certificate_file: None,
+            resolve: BTreeMap::new(),
+        }
+    }
+}
+
 /// SRS's OAuth2 token endpoint that new secrets are checked against.
 #[derive(Clone, Debug)]
 pub struct VerificationBlock {
@@ -76,6 +105,7 @@ pub struct ProviderConfig {
     pub default_tags: BTreeMap<String, String>,
     pub audit_log_path: Option<String>,
     pub aws: AwsBlock,
+    pub azure: AzureBlock,
     pub verification: Option<VerificationBlock>,
 }
 
@@ -103,6 +133,7 @@ impl ProviderConfig {
             default_tags: string_map(config.attr("default_tags")),
             audit_log_path: optional_string(config, "audit_log_path"),
             aws: aws_block(config.attr("aws")),
+            azure: azure_block(config.attr("azure")),
             verification: verification_block(config.attr("verification"), &mut diagnostics),
         };
         if diagnostics.has_errors() {
@@ -205,6 +236,23 @@ fn aws_block(value: &Value) -> AwsBlock {
             .as_bool()
             .unwrap_or(true),
         assume_role,
+    }
+}
+
+fn azure_block(value: &Value) -> AzureBlock {
+    if !matches!(value, Value::Object(_)) {
+        return AzureBlock::default();
+    }
+    let flag = |name: &str, default: bool| value.attr(name).as_bool().unwrap_or(default);
+    AzureBlock {
+        tenant_id: optional_string(value, "tenant_id"),
+        managed_identity_client_id: optional_string(value, "managed_identity_client_id"),
+        use_managed_identity: flag("use_managed_identity", true),
+        access_token_env: optional_string(value, "access_token_env"),
+        recover_soft_deleted: flag("recover_soft_deleted", true),
+        purge_on_delete: flag("purge_on_delete", false),
+        ca_certificate_file: optional_string(value, "ca_certificate_file"),
+        resolve: string_map(value.attr("resolve")),
     }
 }
 

@@ -3,7 +3,8 @@
 
 mod config;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use tokio::sync::OnceCell;
@@ -17,6 +18,7 @@ use crate::resources;
 use crate::rotation::{Clock, SystemClock};
 use crate::stores::SecretStore;
 use crate::stores::aws::AwsSecretsStore;
+use crate::stores::azure::{AzureCredentialKind, AzureKeyVaultStore, AzureSettings, TestTransport};
 use crate::value::Value;
 use crate::vendor::TokenCheck;
 pub use config::{Environment, ProviderConfig, string_map};
@@ -34,6 +36,8 @@ pub struct ProviderData {
     /// Connected on first use, so that plans without AWS resources never
     /// resolve AWS credentials.
     aws: OnceCell<Arc<dyn SecretStore>>,
+    /// Key Vault stores by vault URL, connected on first use.
+    azure: Mutex<HashMap<String, Arc<AzureKeyVaultStore>>>,
 }
 
 impl ProviderData {
@@ -44,7 +48,35 @@ impl ProviderData {
             audit,
             vendor: None,
             aws: OnceCell::new(),
+            azure: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Returns the Key Vault store of `vault_url`, connecting on first use.
+    pub fn azure_store(&self, vault_url: &str) -> Result<Arc<AzureKeyVaultStore>, Diagnostics> {
+        let mut stores = self
+            .azure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(store) = stores.get(vault_url) {
+            return Ok(store.clone());
+        }
+        let store = azure_settings(&self.config.azure, vault_url)
+            .and_then(|settings| {
+                AzureKeyVaultStore::connect(&settings).map_err(|error| error.to_string())
+            })
+            .map_err(|reason| {
+                Diagnostics::from(Diagnostic::error(
+                    "Failed to configure Azure Key Vault",
+                    format!(
+                        "The provider could not set up its client for {vault_url}: {reason}. \
+                         Check the provider's azure block and the vault_url."
+                    ),
+                ))
+            })?;
+        let store = Arc::new(store);
+        stores.insert(vault_url.to_owned(), store.clone());
+        Ok(store)
     }
 
     /// Returns the AWS Secrets Manager store, connecting on first use.
@@ -66,6 +98,44 @@ impl ProviderData {
             .await
             .cloned()
     }
+}
+
+/// Builds store settings from the provider's azure block for one vault.
+fn azure_settings(block: &config::AzureBlock, vault_url: &str) -> Result<AzureSettings, String> {
+    let mut settings = AzureSettings::new(vault_url);
+    settings.tenant_id = block.tenant_id.clone();
+    settings.allow_recover_soft_deleted = block.recover_soft_deleted;
+    settings.purge_on_delete = block.purge_on_delete;
+    settings.credential = match &block.access_token_env {
+        Some(name) => {
+            let token = crate::secret::read_env(name).map_err(|error| error.to_string())?;
+            AzureCredentialKind::AccessToken {
+                token: secrecy::SecretString::from(token.expose_secret().to_owned()),
+            }
+        }
+        None => AzureCredentialKind::DefaultChain {
+            managed_identity_client_id: block.managed_identity_client_id.clone(),
+            exclude_managed_identity: !block.use_managed_identity,
+        },
+    };
+    if block.ca_certificate_file.is_some() || !block.resolve.is_empty() {
+        let ca_pem =
+            match &block.ca_certificate_file {
+                Some(path) => Some(std::fs::read_to_string(path).map_err(|error| {
+                    format!("failed to read ca_certificate_file {path}: {error}")
+                })?),
+                None => None,
+            };
+        let mut resolve = std::collections::BTreeMap::new();
+        for (host, address) in &block.resolve {
+            let address = address.parse().map_err(|_| {
+                format!("resolve entry {host:?} = {address:?} is not an address:port")
+            })?;
+            resolve.insert(host.clone(), address);
+        }
+        settings.test_transport = Some(TestTransport { resolve, ca_pem });
+    }
+    Ok(settings)
 }
 
 #[derive(Default)]

@@ -15,7 +15,7 @@ use crate::stores::{
 use crate::value::Value;
 
 use super::model::{CredentialConfig, SecretInput};
-use super::schema::AWS_BLOCK;
+use super::model::{StoreEntry, StoreKind};
 use super::state::{STATUS_REVOKED, desired_tags, refresh_deadlines, rules_or_default, timestamp};
 
 /// Everything apply needs, decoded once.
@@ -37,12 +37,11 @@ async fn context<'a>(
              provider or the client; please report it.",
         ))
     })?;
-    let planned_name = request.planned_state.attr(AWS_BLOCK).attr("name").as_str();
-    let name = planned_name
-        .map(str::to_owned)
-        .unwrap_or_else(|| config.entry_name(&request.data.config));
+    let kind = config.store.kind;
+    let planned_name = entry_name_in(request.planned_state, kind);
+    let name = planned_name.unwrap_or_else(|| config.entry_name(&request.data.config));
     let name = EntryName::new(name).map_err(store_diagnostic("Invalid secret name"))?;
-    let store = request.data.aws_store().await?;
+    let store = store_for(request.data, &config.store).await?;
     let now = request.data.clock.now();
     Ok(Context {
         request,
@@ -70,8 +69,8 @@ async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     verify_with_vendor(context, &secret, Action::Create).await?;
     let deadlines = deadlines(context, context.now);
     let metadata = EntryMetadata {
-        description: context.config.aws.description.clone(),
-        kms_key_id: context.config.aws.kms_key_id.clone(),
+        description: context.config.store.description.clone(),
+        kms_key_id: context.config.store.kms_key_id.clone(),
         tags: desired_tags(
             &context.request.data.config,
             &context.config,
@@ -90,8 +89,20 @@ async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
 
     let outcome = match context.store.create(entry).await {
         Ok(outcome) => outcome.state,
-        Err(StoreError::ScheduledForDeletion { .. }) => {
+        Err(StoreError::ScheduledForDeletion { .. }) if may_restore(context) => {
             restore_and_put(context, &value, &token, &metadata).await?
+        }
+        Err(error @ StoreError::ScheduledForDeletion { .. }) => {
+            return Err(Diagnostic::error(
+                "Secret name is soft-deleted",
+                format!(
+                    "{error}. Either recover it by setting the provider's \
+                     azure.recover_soft_deleted = true, or purge it (for example with `az \
+                     keyvault secret purge --vault-name <vault> --name {}`) and apply again.",
+                    context.name
+                ),
+            )
+            .into());
         }
         Err(error @ StoreError::AlreadyExists { .. }) => {
             return Err(Diagnostic::error(
@@ -115,7 +126,11 @@ async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
 
     let mut state = context.request.planned_state.clone();
     state.set_attr("id", Value::string(&outcome.id));
-    state.set_attr("arn", Value::string(&outcome.id));
+    let arn = match context.config.store.kind {
+        StoreKind::Aws => Value::string(&outcome.id),
+        StoreKind::Azure => Value::Null,
+    };
+    state.set_attr("arn", arn);
     state.set_attr("version_id", version_id.map_or(Value::Null, Value::string));
     state.set_attr("previous_version_id", Value::Null);
     state.set_attr("fingerprint", Value::string(fingerprint.to_string()));
@@ -265,7 +280,10 @@ async fn update_metadata(
 ) -> Result<(), Diagnostics> {
     let provider = &context.request.data.config;
     let desired = desired_tags(provider, &context.config, fingerprint, deadlines);
-    let prior_block = context.request.prior_state.attr(AWS_BLOCK);
+    let prior_block = context
+        .request
+        .prior_state
+        .attr(context.config.store.kind.block());
     let prior_tags = crate::provider::string_map(prior_block.attr("tags"));
     let remove_tags = prior_tags
         .keys()
@@ -277,16 +295,16 @@ async fn update_metadata(
     let change = MetadataChange {
         description: context
             .config
-            .aws
+            .store
             .description
             .clone()
-            .filter(|_| changed("description", &context.config.aws.description)),
+            .filter(|_| changed("description", &context.config.store.description)),
         kms_key_id: context
             .config
-            .aws
+            .store
             .kms_key_id
             .clone()
-            .filter(|_| changed("kms_key_id", &context.config.aws.kms_key_id)),
+            .filter(|_| changed("kms_key_id", &context.config.store.kms_key_id)),
         set_tags: desired,
         remove_tags,
     };
@@ -302,7 +320,7 @@ pub async fn delete(request: ApplyRequest<'_, ProviderData>) -> Diagnostics {
         Ok(context) => context,
         Err(diagnostics) => return diagnostics,
     };
-    let block = request.prior_state.attr(AWS_BLOCK);
+    let block = request.prior_state.attr(context.config.store.kind.block());
     let mode = if block.attr("force_delete").as_bool() == Some(true) {
         DeleteMode::Force
     } else {
@@ -330,15 +348,9 @@ async fn context_for_delete<'a>(
             "The stored state has no environment or client_id.",
         ))
     })?;
-    let name = request
-        .prior_state
-        .attr(AWS_BLOCK)
-        .attr("name")
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let name = entry_name_in(request.prior_state, config.store.kind).unwrap_or_default();
     let name = EntryName::new(name).map_err(store_diagnostic("Invalid secret name in state"))?;
-    let store = request.data.aws_store().await?;
+    let store = store_for(request.data, &config.store).await?;
     let now = request.data.clock.now();
     Ok(Context {
         request,
@@ -507,4 +519,33 @@ pub fn store_error(summary: &str, error: StoreError) -> Diagnostics {
 
 fn store_diagnostic(summary: &'static str) -> impl Fn(StoreError) -> Diagnostics {
     move |error| store_error(summary, error)
+}
+
+/// Returns the entry name recorded in a planned or stored value.
+pub fn entry_name_in(value: &Value, kind: StoreKind) -> Option<String> {
+    let name = value.attr(kind.block()).attr(kind.name_attribute());
+    name.as_str().map(str::to_owned)
+}
+
+/// Returns the store that keeps an entry, connecting on first use.
+pub async fn store_for(
+    data: &ProviderData,
+    entry: &StoreEntry,
+) -> Result<std::sync::Arc<dyn SecretStore>, Diagnostics> {
+    match entry.kind {
+        StoreKind::Aws => data.aws_store().await,
+        StoreKind::Azure => {
+            let vault_url = entry.vault_url.as_deref().unwrap_or_default();
+            Ok(data.azure_store(vault_url)? as std::sync::Arc<dyn SecretStore>)
+        }
+    }
+}
+
+/// Returns whether a create may bring back an entry scheduled for deletion:
+/// always on AWS, and on Key Vault when the provider allows recovery.
+fn may_restore(context: &Context<'_>) -> bool {
+    match context.config.store.kind {
+        StoreKind::Aws => true,
+        StoreKind::Azure => context.request.data.config.azure.recover_soft_deleted,
+    }
 }

@@ -39,34 +39,7 @@ impl Resource<ProviderData> for CredentialResource {
 
     async fn validate(&self, config: &Value, _context: &RequestContext) -> Diagnostics {
         let mut diagnostics = model::check_secret_sources(config);
-        if config.attr(schema::AWS_BLOCK).is_null() {
-            diagnostics.push(Diagnostic::error(
-                "Missing store block",
-                "Add an aws_secrets_manager block: it names the store that keeps this credential.",
-            ));
-        }
-        let tags = config.attr(schema::AWS_BLOCK).attr("tags");
-        for key in tags
-            .entries()
-            .into_iter()
-            .flat_map(|entries| entries.keys())
-        {
-            if key.starts_with(state::RESERVED_TAG_PREFIX) {
-                let path = AttributePath::root(schema::AWS_BLOCK)
-                    .attribute("tags")
-                    .key(key);
-                diagnostics.push(
-                    Diagnostic::error(
-                        "Reserved tag key",
-                        format!(
-                            "Tag keys starting with \"sips:\" hold the provider's own metadata; \
-                             rename {key:?}."
-                        ),
-                    )
-                    .at(path),
-                );
-            }
-        }
+        diagnostics.extend(check_store_block(config));
         if let Err(errors) = model::CredentialConfig::from_value(config) {
             diagnostics.extend(errors);
         }
@@ -96,4 +69,58 @@ impl Resource<ProviderData> for CredentialResource {
     async fn import(&self, request: ImportRequest<'_, ProviderData>) -> StateResponse {
         read::import(request).await
     }
+}
+
+/// Checks that exactly one store block is set, its tag keys, and on Key Vault
+/// the secret name.
+fn check_store_block(config: &Value) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    let set: Vec<&str> = [schema::AWS_BLOCK, schema::AZURE_BLOCK]
+        .into_iter()
+        .filter(|block| !config.attr(block).is_null())
+        .collect();
+    match set.as_slice() {
+        [_] => {}
+        [] => diagnostics.push(Diagnostic::error(
+            "Missing store block",
+            "Add an aws_secrets_manager or an azure_key_vault block: it names the store that \
+             keeps this credential.",
+        )),
+        _ => diagnostics.push(
+            Diagnostic::error(
+                "Conflicting store blocks",
+                "Set either aws_secrets_manager or azure_key_vault, not both: one credential \
+                 lives in one store.",
+            )
+            .at(AttributePath::root(schema::AZURE_BLOCK)),
+        ),
+    }
+    for block in set {
+        let tags = config.attr(block).attr("tags");
+        for key in tags
+            .entries()
+            .into_iter()
+            .flat_map(|entries| entries.keys())
+        {
+            if key.starts_with(state::RESERVED_TAG_PREFIX) {
+                let path = AttributePath::root(block).attribute("tags").key(key);
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Reserved tag key",
+                        format!(
+                            "Tag keys starting with \"sips:\" hold the provider's own metadata; \
+                             rename {key:?}."
+                        ),
+                    )
+                    .at(path),
+                );
+            }
+        }
+    }
+    let secret_name = config.attr(schema::AZURE_BLOCK).attr("secret_name");
+    if let Some(problem) = secret_name.as_str().and_then(model::key_vault_name_problem) {
+        let path = AttributePath::root(schema::AZURE_BLOCK).attribute("secret_name");
+        diagnostics.push(Diagnostic::error("Invalid secret name", problem).at(path));
+    }
+    diagnostics
 }

@@ -9,19 +9,55 @@ use crate::rotation::Rules;
 use crate::secret::{Secret, SecretSource};
 use crate::value::Value;
 
-use super::schema::{AWS_BLOCK, SECRET_ENV, SECRET_FILE, SECRET_WRITE_ONLY};
+use super::schema::{AWS_BLOCK, AZURE_BLOCK, SECRET_ENV, SECRET_FILE, SECRET_WRITE_ONLY};
 
 /// Source of the client secret, or `Unknown` while the configuration
-/// still depends on values known only after apply.
+/// still depends on values known only after apply or names no source.
 pub enum SecretInput {
     Source(SecretSource),
     Unknown,
 }
 
-/// Settings of the `aws_secrets_manager` block.
-#[derive(Clone, Debug, Default)]
-pub struct AwsEntry {
+/// The secrets store that keeps a credential, chosen by its store block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Aws,
+    Azure,
+}
+
+impl StoreKind {
+    /// Returns the kind whose block is set in `value`, AWS when neither is.
+    pub fn of(value: &Value) -> Self {
+        match value.attr(AZURE_BLOCK) {
+            Value::Object(_) => Self::Azure,
+            _ => Self::Aws,
+        }
+    }
+
+    /// Returns the name of the resource's block for this store.
+    pub fn block(self) -> &'static str {
+        match self {
+            Self::Aws => AWS_BLOCK,
+            Self::Azure => AZURE_BLOCK,
+        }
+    }
+
+    /// Returns the block attribute that names the entry.
+    pub fn name_attribute(self) -> &'static str {
+        match self {
+            Self::Aws => "name",
+            Self::Azure => "secret_name",
+        }
+    }
+}
+
+/// Settings of the resource's store block.
+#[derive(Clone, Debug)]
+pub struct StoreEntry {
+    pub kind: StoreKind,
     pub name: Option<String>,
+    /// Key Vault URL; set for Azure only.
+    pub vault_url: Option<String>,
     pub kms_key_id: Option<String>,
     pub description: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -35,7 +71,7 @@ pub struct CredentialConfig {
     pub rules: Option<Rules>,
     pub retire_previous: bool,
     pub revoked: bool,
-    pub aws: AwsEntry,
+    pub store: StoreEntry,
 }
 
 impl CredentialConfig {
@@ -64,24 +100,36 @@ impl CredentialConfig {
             rules,
             retire_previous: config.attr("retire_previous").as_bool().unwrap_or(false),
             revoked: config.attr("revoked").as_bool().unwrap_or(false),
-            aws: aws_entry(config.attr(AWS_BLOCK)),
+            store: store_entry(config),
         }))
     }
 
-    /// Returns the entry name: configured, or `<prefix>/<environment>/<client_id>`.
+    /// Returns the entry name: configured, or derived from the prefix, the
+    /// environment and the client_id: `<prefix>/<environment>/<client_id>` on
+    /// AWS, and on Key Vault, whose names allow only letters, digits and
+    /// dashes, the same parts joined by dashes with other characters replaced.
     pub fn entry_name(&self, provider: &ProviderConfig) -> String {
-        self.aws.name.clone().unwrap_or_else(|| {
-            format!(
-                "{}/{}/{}",
-                provider.name_prefix, self.environment, self.client_id
-            )
-        })
+        if let Some(name) = &self.store.name {
+            return name.clone();
+        }
+        let (prefix, environment) = (&provider.name_prefix, self.environment);
+        match self.store.kind {
+            StoreKind::Aws => format!("{prefix}/{environment}/{}", self.client_id),
+            StoreKind::Azure => {
+                let joined = format!("{prefix}-{environment}-{}", self.client_id);
+                let dashed: String = joined
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+                    .collect();
+                dashed.chars().take(KEY_VAULT_NAME_MAX).collect()
+            }
+        }
     }
 
     /// Returns the recovery window: configured, or 30 days for production and
     /// 7 for staging.
     pub fn recovery_window_days(&self) -> i64 {
-        self.aws
+        self.store
             .recovery_window_days
             .unwrap_or(match self.environment {
                 Environment::Production => 30,
@@ -149,19 +197,37 @@ fn secret_input(config: &Value) -> Result<SecretInput, Diagnostics> {
     if let Some(name) = env.as_str() {
         return Ok(SecretInput::Source(SecretSource::EnvVar(name.to_owned())));
     }
-    Err(check_secret_sources(config))
+    // Validation rejects a configuration without a source; a state has none
+    // after an import, and reads and deletes do not need one.
+    Ok(SecretInput::Unknown)
 }
 
-fn aws_entry(block: &Value) -> AwsEntry {
-    if !matches!(block, Value::Object(_)) {
-        return AwsEntry::default();
-    }
+/// Longest Key Vault secret name.
+pub const KEY_VAULT_NAME_MAX: usize = 127;
+
+fn store_entry(config: &Value) -> StoreEntry {
+    let kind = StoreKind::of(config);
+    let block = config.attr(kind.block());
     let text = |name: &str| block.attr(name).as_str().map(str::to_owned);
-    AwsEntry {
-        name: text("name"),
+    StoreEntry {
+        kind,
+        name: text(kind.name_attribute()),
+        vault_url: text("vault_url"),
         kms_key_id: text("kms_key_id"),
         description: text("description"),
         tags: crate::provider::string_map(block.attr("tags")),
         recovery_window_days: block.attr("recovery_window_days").as_i64(),
     }
+}
+
+/// Returns why `name` is not a valid Key Vault secret name, if it is not.
+pub fn key_vault_name_problem(name: &str) -> Option<String> {
+    let valid_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !name.is_empty() && name.len() <= KEY_VAULT_NAME_MAX && valid_chars {
+        return None;
+    }
+    Some(format!(
+        "Key Vault secret names are 1 to {KEY_VAULT_NAME_MAX} letters, digits and dashes; \
+         got {name:?}."
+    ))
 }

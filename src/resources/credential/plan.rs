@@ -8,8 +8,8 @@ use crate::secret::{Fingerprint, Secret, fingerprint, fingerprint_with_salt};
 use crate::stores::tag;
 use crate::value::Value;
 
+use super::model::StoreKind;
 use super::model::{CredentialConfig, SecretInput};
-use super::schema::AWS_BLOCK;
 use super::state::{STATUS_REVOKED, TAG_FINGERPRINT, refresh_deadlines, rules_or_default};
 
 pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
@@ -93,22 +93,25 @@ fn check_environment(
     .at(AttributePath::root("environment")))
 }
 
-/// Sets the store block's computed defaults: the derived name and the recovery window.
+/// Sets the store block's computed defaults: the derived name and, on AWS,
+/// the recovery window.
 fn fill_store_block(request: &mut PlanRequest<'_, ProviderData>, config: &CredentialConfig) {
+    let kind = config.store.kind;
     let name = config.entry_name(&request.data.config);
     let window = config.recovery_window_days();
-    let Some(block) = request.planned.attr_mut(AWS_BLOCK) else {
+    let Some(block) = request.planned.attr_mut(kind.block()) else {
         return;
     };
     if !matches!(block, Value::Object(_)) {
         return;
     }
-    if block.attr("name").is_null() || block.attr("name").is_unknown() {
-        block.set_attr("name", Value::string(name));
+    let name_attribute = kind.name_attribute();
+    if block.attr(name_attribute).is_null() || block.attr(name_attribute).is_unknown() {
+        block.set_attr(name_attribute, Value::string(name));
     }
-    if block.attr("recovery_window_days").is_null()
-        || block.attr("recovery_window_days").is_unknown()
-    {
+    let window_unset = block.attr("recovery_window_days").is_null()
+        || block.attr("recovery_window_days").is_unknown();
+    if kind == StoreKind::Aws && window_unset {
         block.set_attr("recovery_window_days", Value::int(window));
     }
 }
@@ -318,7 +321,7 @@ async fn check_separation(
         Environment::Staging => Environment::Production,
         Environment::Production => Environment::Staging,
     };
-    let store = match data.aws_store().await {
+    let store = match super::apply::store_for(data, &config.store).await {
         Ok(store) => store,
         Err(diagnostics) => return diagnostics,
     };

@@ -12,7 +12,9 @@ use crate::stores::{
 use crate::value::Value;
 
 use super::apply::store_error;
-use super::schema::{AWS_BLOCK, schema};
+use super::apply::{entry_name_in, store_for};
+use super::model::{CredentialConfig, StoreKind};
+use super::schema::{AWS_BLOCK, AZURE_BLOCK, schema};
 use super::state::{
     STATUS_REVOKED, TAG_ISSUED_AT, refresh_deadlines, rules_or_default, tags_value, timestamp,
     user_tags,
@@ -36,15 +38,17 @@ pub async fn read(request: ReadRequest<'_, ProviderData>) -> StateResponse {
 
 async fn refresh(request: &ReadRequest<'_, ProviderData>) -> Result<Value, Diagnostics> {
     let state = request.state;
-    let name = state
-        .attr(AWS_BLOCK)
-        .attr("name")
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let config = CredentialConfig::from_value(state)?.ok_or_else(|| {
+        Diagnostics::from(Diagnostic::error(
+            "Invalid state",
+            "The stored state has no environment or client_id; remove it and import again.",
+        ))
+    })?;
+    let kind = config.store.kind;
+    let name = entry_name_in(state, kind).unwrap_or_default();
     let name =
         EntryName::new(name).map_err(|error| store_error("Invalid secret name in state", error))?;
-    let store = request.data.aws_store().await?;
+    let store = store_for(request.data, &config.store).await?;
     let entry = match store.describe(&name).await {
         Ok(entry) => entry,
         Err(StoreError::NotFound { .. }) => return Ok(Value::Null),
@@ -56,7 +60,7 @@ async fn refresh(request: &ReadRequest<'_, ProviderData>) -> Result<Value, Diagn
     }
 
     let mut refreshed = state.clone();
-    apply_entry(&mut refreshed, &entry, request.data);
+    apply_entry(&mut refreshed, &entry, request.data, kind);
     let current = entry.current().map(|version| version.id.to_string());
     if current.as_deref() != state.attr("version_id").as_str() {
         refresh_current_value(&mut refreshed, store.as_ref(), &name).await?;
@@ -70,9 +74,13 @@ async fn refresh(request: &ReadRequest<'_, ProviderData>) -> Result<Value, Diagn
 }
 
 /// Copies the entry's metadata into the state.
-fn apply_entry(state: &mut Value, entry: &EntryState, data: &ProviderData) {
+fn apply_entry(state: &mut Value, entry: &EntryState, data: &ProviderData, kind: StoreKind) {
     state.set_attr("id", Value::string(&entry.id));
-    state.set_attr("arn", Value::string(&entry.id));
+    let arn = match kind {
+        StoreKind::Aws => Value::string(&entry.id),
+        StoreKind::Azure => Value::Null,
+    };
+    state.set_attr("arn", arn);
     if let Some(client_id) = entry.client_id() {
         state.set_attr("client_id", Value::string(client_id));
     }
@@ -80,13 +88,13 @@ fn apply_entry(state: &mut Value, entry: &EntryState, data: &ProviderData) {
         .previous()
         .map(|version| Value::string(version.id.to_string()));
     state.set_attr("previous_version_id", previous.unwrap_or(Value::Null));
-    if let Some(block) = state.attr_mut(AWS_BLOCK) {
-        block.set_attr("name", Value::string(&entry.name));
+    if let Some(block) = state.attr_mut(kind.block()) {
+        block.set_attr(kind.name_attribute(), Value::string(&entry.name));
         block.set_attr("tags", tags_value(&user_tags(&entry.tags, &data.config)));
-        block.set_attr(
-            "description",
-            entry.description.clone().map_or(Value::Null, Value::string),
-        );
+        if kind == StoreKind::Aws {
+            let description = entry.description.clone().map_or(Value::Null, Value::string);
+            block.set_attr("description", description);
+        }
     }
 }
 
@@ -145,14 +153,49 @@ pub async fn import(request: ImportRequest<'_, ProviderData>) -> StateResponse {
     }
 }
 
+/// An import id: an AWS secret name or ARN, or a Key Vault secret URL
+/// `https://<vault>.vault.azure.net/secrets/<name>`.
+struct ImportTarget {
+    kind: StoreKind,
+    vault_url: Option<String>,
+    name: String,
+}
+
+fn import_target(id: &str) -> ImportTarget {
+    let id = id.trim();
+    if let Some((vault_url, name)) = id.strip_prefix("https://").and_then(|rest| {
+        let (host, path) = rest.split_once("/secrets/")?;
+        let name = path.split('/').next().unwrap_or_default();
+        Some((format!("https://{host}"), name.to_owned()))
+    }) {
+        return ImportTarget {
+            kind: StoreKind::Azure,
+            vault_url: Some(vault_url),
+            name,
+        };
+    }
+    ImportTarget {
+        kind: StoreKind::Aws,
+        vault_url: None,
+        name: id.to_owned(),
+    }
+}
+
 async fn import_entry(request: &ImportRequest<'_, ProviderData>) -> Result<Value, Diagnostics> {
-    let name = EntryName::new(request.id.trim()).map_err(|error| {
+    let target = import_target(request.id);
+    let name = EntryName::new(target.name.clone()).map_err(|error| {
         Diagnostics::from(Diagnostic::error(
             "Invalid import id",
-            format!("{error}. Import a credential by its secret name or ARN."),
+            format!(
+                "{error}. Import a credential by its AWS secret name or ARN, or by its Key \
+                 Vault secret URL https://<vault>.vault.azure.net/secrets/<name>."
+            ),
         ))
     })?;
-    let store = request.data.aws_store().await?;
+    let store = match &target.vault_url {
+        Some(vault_url) => request.data.azure_store(vault_url)? as std::sync::Arc<dyn SecretStore>,
+        None => request.data.aws_store().await?,
+    };
     let entry = store.describe(&name).await.map_err(|error| match error {
         StoreError::NotFound { .. } => Diagnostic::error(
             "Secret not found",
@@ -211,21 +254,36 @@ async fn import_entry(request: &ImportRequest<'_, ProviderData>) -> Result<Value
     } else {
         7
     };
-    state.set_attr(
-        AWS_BLOCK,
-        Value::object([
-            ("name", Value::string(&entry.name)),
-            (
-                "kms_key_id",
-                entry.kms_key_id.clone().map_or(Value::Null, Value::string),
-            ),
-            ("description", Value::Null),
-            ("tags", Value::Null),
-            ("recovery_window_days", Value::int(window)),
-            ("force_delete", Value::Bool(false)),
-        ]),
-    );
-    apply_entry(&mut state, &entry, request.data);
+    let block = match target.kind {
+        StoreKind::Aws => (
+            AWS_BLOCK,
+            Value::object([
+                ("name", Value::string(&entry.name)),
+                (
+                    "kms_key_id",
+                    entry.kms_key_id.clone().map_or(Value::Null, Value::string),
+                ),
+                ("description", Value::Null),
+                ("tags", Value::Null),
+                ("recovery_window_days", Value::int(window)),
+                ("force_delete", Value::Bool(false)),
+            ]),
+        ),
+        StoreKind::Azure => (
+            AZURE_BLOCK,
+            Value::object([
+                (
+                    "vault_url",
+                    target.vault_url.clone().map_or(Value::Null, Value::string),
+                ),
+                ("secret_name", Value::string(&entry.name)),
+                ("tags", Value::Null),
+                ("force_delete", Value::Bool(false)),
+            ]),
+        ),
+    };
+    state.set_attr(block.0, block.1);
+    apply_entry(&mut state, &entry, request.data, target.kind);
     refresh_deadlines(&mut state, &rules_or_default(None), now);
     Ok(state)
 }

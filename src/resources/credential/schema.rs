@@ -10,6 +10,7 @@ pub const SECRET_WRITE_ONLY: &str = "client_secret_wo";
 pub const SECRET_FILE: &str = "client_secret_file";
 pub const SECRET_ENV: &str = "client_secret_env";
 pub const AWS_BLOCK: &str = "aws_secrets_manager";
+pub const AZURE_BLOCK: &str = "azure_key_vault";
 
 /// Version of the state layout.
 pub const SCHEMA_VERSION: i64 = 0;
@@ -155,6 +156,55 @@ fn block() -> Block {
          `overlap_days`. Null when there is no previous version or no policy.",
     ))
     .block(NestedBlock::new(AWS_BLOCK, Nesting::Single, aws_block()))
+    .block(NestedBlock::new(
+        AZURE_BLOCK,
+        Nesting::Single,
+        azure_block(),
+    ))
+}
+
+fn azure_block() -> Block {
+    Block::new(
+        "The Azure Key Vault secret that holds the credential pair as JSON. Its `nbf` is the \
+         issue time and its `exp` the mandatory deadline, so Key Vault's own expiry alerts \
+         fire.",
+    )
+    .attribute(
+        Attribute::required(
+            "vault_url",
+            Type::String,
+            "URL of the vault, for example `https://partner-vault.vault.azure.net`. Changing it \
+             replaces the resource.",
+        )
+        .force_new(),
+    )
+    .attribute(
+        Attribute::optional_computed(
+            "secret_name",
+            Type::String,
+            "Name of the secret: 1 to 127 letters, digits and dashes. Defaults to \
+             `<name_prefix>-<environment>-<client_id>` with other characters replaced by \
+             dashes. Changing it replaces the resource.",
+        )
+        .force_new(),
+    )
+    .attribute(Attribute::optional(
+        "tags",
+        Type::Map(Box::new(Type::String)),
+        "Tags of the secret, merged over the provider's `default_tags`. Keys starting with \
+         `sips:` are reserved. Key Vault allows 15 tags per secret and the provider uses up to \
+         11 of them.",
+    ))
+    .attribute(
+        Attribute::optional(
+            "force_delete",
+            Type::Bool,
+            "On destroy, also purge the soft-deleted secret. Takes effect only when the \
+             provider's `azure.purge_on_delete` is true as well; purge-protected vaults reject \
+             it. Defaults to false.",
+        )
+        .default(Value::Bool(false)),
+    )
 }
 
 fn aws_block() -> Block {

@@ -74,7 +74,7 @@ pub fn desired_tags(
     deadlines: Option<&Deadlines>,
 ) -> BTreeMap<String, String> {
     let mut tags = provider.default_tags.clone();
-    tags.extend(config.aws.tags.clone());
+    tags.extend(config.store.tags.clone());
     tags.insert(tag::MANAGED_BY.to_owned(), tag::MANAGED_BY_VALUE.to_owned());
     tags.insert(tag::ENVIRONMENT.to_owned(), config.environment.to_string());
     tags.insert(tag::CLIENT_ID.to_owned(), config.client_id.clone());
