@@ -16,7 +16,7 @@ use crate::provider::{Environment, ProviderData};
 use crate::resources::credential::state::{TAG_ISSUED_AT, timestamp};
 use crate::resources::rotation_policy::{rules_from, rules_type};
 use crate::rotation::{Deadlines, Rules, parse_rfc3339};
-use crate::stores::{EntryState, tag};
+use crate::stores::{EntryState, SecretStore, tag};
 use crate::value::{Type, Value};
 
 pub const TYPE_NAME: &str = "sips_compliance_report";
@@ -41,9 +41,16 @@ fn entry_type() -> Type {
 
 fn block() -> Block {
     Block::new(
-        "Rotation status of every SIPS credential entry that this provider manages in AWS \
-         Secrets Manager (entries tagged `sips:managed_by`). Reads tags only, never a secret.",
+        "Rotation status of every SIPS credential entry that this provider manages in a store \
+         (entries tagged `sips:managed_by`): AWS Secrets Manager, or the Key Vault named by \
+         `vault_url`. Reads tags only, never a secret.",
     )
+    .attribute(Attribute::optional(
+        "vault_url",
+        Type::String,
+        "Key Vault to report on, for example `https://partner-vault.vault.azure.net`. Unset \
+         reports on AWS Secrets Manager.",
+    ))
     .attribute(
         Attribute::optional(
             "environment",
@@ -111,7 +118,10 @@ async fn report(request: &DataReadRequest<'_, ProviderData>) -> Result<Value, Di
         .attr("environment")
         .as_str()
         .and_then(Environment::parse);
-    let store = request.data.aws_store().await?;
+    let store = match config.attr("vault_url").as_str() {
+        Some(vault_url) => request.data.azure_store(vault_url)? as std::sync::Arc<dyn SecretStore>,
+        None => request.data.aws_store().await?,
+    };
     let entries = store
         .list_by_tag(tag::MANAGED_BY, tag::MANAGED_BY_VALUE)
         .await

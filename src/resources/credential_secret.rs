@@ -13,7 +13,7 @@ use crate::framework::{
     StateResponse,
 };
 use crate::provider::{Environment, ProviderData};
-use crate::stores::{EntryName, StoreError, VersionContent, VersionSelector, tag};
+use crate::stores::{EntryName, SecretStore, StoreError, VersionContent, VersionSelector, tag};
 use crate::value::{Type, Value};
 
 use super::credential::store_error;
@@ -24,14 +24,20 @@ pub struct CredentialSecretEphemeral;
 
 fn block() -> Block {
     Block::new(
-        "Reads a SIPS credential pair from AWS Secrets Manager during a run without storing \
-         it: Terraform and OpenTofu 1.10 and later keep ephemeral values out of plan and \
+        "Reads a SIPS credential pair from AWS Secrets Manager or Azure Key Vault during a run \
+         without storing it: Terraform and OpenTofu 1.10 and later keep ephemeral values out of plan and \
          state. Use it to pass the secret to write-only attributes of other resources.",
     )
     .attribute(Attribute::required(
         "name",
         Type::String,
-        "Name or ARN of the secret, for example `sips_credential.staging.aws_secrets_manager.name`.",
+        "Name or ARN of the secret, for example \
+         `sips_credential.staging.aws_secrets_manager.name`, or its Key Vault secret name.",
+    ))
+    .attribute(Attribute::optional(
+        "vault_url",
+        Type::String,
+        "Key Vault that holds the secret. Unset reads from AWS Secrets Manager.",
     ))
     .attribute(
         Attribute::optional(
@@ -83,7 +89,10 @@ async fn open(request: &DataReadRequest<'_, ProviderData>) -> Result<Value, Diag
         Some("previous") => VersionSelector::Previous,
         _ => VersionSelector::Current,
     };
-    let store = request.data.aws_store().await?;
+    let store = match config.attr("vault_url").as_str() {
+        Some(vault_url) => request.data.azure_store(vault_url)? as std::sync::Arc<dyn SecretStore>,
+        None => request.data.aws_store().await?,
+    };
     let entry = store
         .describe(&name)
         .await
