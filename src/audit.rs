@@ -56,6 +56,8 @@ pub enum AuditError {
 pub enum Action {
     /// A new entry with its first version.
     Create,
+    /// A change of description, key or tags, without a new secret.
+    Update,
     /// A new version that supersedes the current one.
     Rotate,
     /// Removal of a superseded version after its overlap.
@@ -306,6 +308,7 @@ mod tests {
     fn action_names() {
         let cases = [
             (Action::Create, "create"),
+            (Action::Update, "update"),
             (Action::Rotate, "rotate"),
             (Action::Retire, "retire"),
             (Action::Revoke, "revoke"),

@@ -97,6 +97,19 @@ impl Diagnostic {
     }
 }
 
+/// Formats an error with its sources, "outer: inner: innermost", because a
+/// diagnostic is read once and must carry the cause.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// An ordered collection of diagnostics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);

@@ -127,10 +127,23 @@ impl ProviderConfig {
         let name_prefix = optional_string(config, "name_prefix")
             .unwrap_or_else(|| DEFAULT_NAME_PREFIX.to_owned());
         check_name_prefix(&name_prefix, &mut diagnostics);
+        let default_tags = string_map(config.attr("default_tags"));
+        for key in default_tags.keys().filter(|key| key.starts_with("sips:")) {
+            diagnostics.push(
+                Diagnostic::error(
+                    "Reserved tag key",
+                    format!(
+                        "Tag keys starting with \"sips:\" hold the provider's own metadata; \
+                         rename {key:?}."
+                    ),
+                )
+                .at(AttributePath::root("default_tags").key(key)),
+            );
+        }
         let parsed = Self {
             environments,
             name_prefix,
-            default_tags: string_map(config.attr("default_tags")),
+            default_tags,
             audit_log_path: optional_string(config, "audit_log_path"),
             aws: aws_block(config.attr("aws")),
             azure: azure_block(config.attr("azure")),

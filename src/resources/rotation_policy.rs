@@ -48,28 +48,59 @@ pub fn rules_value(rules: &Rules) -> Value {
 /// configuration or a `rules` value has them. Null attributes take their
 /// defaults. Returns `Ok(None)` while any value is unknown.
 pub fn rules_from(object: &Value, path: &AttributePath) -> Result<Option<Rules>, Diagnostics> {
+    if object.is_unknown() {
+        return Ok(None);
+    }
     let defaults = RulesInput::default();
-    let number = |name: &str, default: i64| -> Option<i64> {
+    let mut diagnostics = Diagnostics::new();
+    let mut unknown = false;
+    let mut number = |name: &str, default: i64| -> i64 {
         match object.attr(name) {
-            Value::Null => Some(default),
-            value => value.as_i64(),
+            Value::Null => default,
+            Value::Unknown => {
+                unknown = true;
+                default
+            }
+            value => value.as_i64().unwrap_or_else(|| {
+                diagnostics.push(not_whole(name, value, path));
+                default
+            }),
         }
     };
-    let enforcement = match object.attr(ENFORCEMENT) {
-        Value::Null => Some(defaults.enforcement),
-        value => value.as_str().and_then(|s| s.parse::<Enforcement>().ok()),
-    };
-    let (Some(rotate_after_days), Some(max_age_days), Some(overlap_days), Some(warn_before_days)) = (
+    let input_numbers = (
         number(ROTATE_AFTER, defaults.rotate_after_days),
         number(MAX_AGE, defaults.max_age_days),
         number(OVERLAP, defaults.overlap_days),
         number(WARN_BEFORE, defaults.warn_before_days),
-    ) else {
-        return Ok(None);
+    );
+    let enforcement = match object.attr(ENFORCEMENT) {
+        Value::Null => defaults.enforcement,
+        Value::Unknown => {
+            unknown = true;
+            defaults.enforcement
+        }
+        value => match value.as_str().and_then(|s| s.parse::<Enforcement>().ok()) {
+            Some(enforcement) => enforcement,
+            None => {
+                let at = AttributePath { steps: path.steps.clone() }.attribute(ENFORCEMENT);
+                diagnostics.push(
+                    Diagnostic::error(
+                        "Invalid rotation policy",
+                        "enforcement must be \"error\" or \"warn\".",
+                    )
+                    .at(at),
+                );
+                defaults.enforcement
+            }
+        },
     };
-    let Some(enforcement) = enforcement else {
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    if unknown {
         return Ok(None);
-    };
+    }
+    let (rotate_after_days, max_age_days, overlap_days, warn_before_days) = input_numbers;
     let input = RulesInput {
         rotate_after_days,
         max_age_days,
@@ -80,6 +111,18 @@ pub fn rules_from(object: &Value, path: &AttributePath) -> Result<Option<Rules>,
     Rules::new(input)
         .map(Some)
         .map_err(|errors| range_diagnostics(errors, path))
+}
+
+fn not_whole(name: &str, value: &Value, path: &AttributePath) -> Diagnostic {
+    let at = AttributePath { steps: path.steps.clone() }.attribute(name);
+    Diagnostic::error(
+        "Invalid rotation policy",
+        format!(
+            "{name} must be a whole number of days, got {}.",
+            crate::framework::schema::display_value(value)
+        ),
+    )
+    .at(at)
 }
 
 fn range_diagnostics(errors: Vec<RotationError>, path: &AttributePath) -> Diagnostics {

@@ -7,7 +7,7 @@ use crate::audit::{Action, AuditEvent, Outcome};
 use crate::framework::{ApplyRequest, Diagnostic, Diagnostics, StateResponse};
 use crate::provider::ProviderData;
 use crate::rotation::{Deadlines, parse_rfc3339};
-use crate::secret::{Fingerprint, Secret, fingerprint};
+use crate::secret::{Fingerprint, Salt, Secret, fingerprint_with_salt};
 use crate::stores::{
     Credential, DeleteMode, EntryMetadata, EntryName, MetadataChange, NewEntry, RequestToken,
     SecretStore, StoreError,
@@ -65,7 +65,8 @@ pub async fn create(request: ApplyRequest<'_, ProviderData>) -> StateResponse {
 
 async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     let secret = load_secret(&context.config)?;
-    let fingerprint = planned_fingerprint(context.request.planned_state, &secret)?;
+    let salt = super::plan::create_salt(&context.config, &context.request.data.config);
+    let fingerprint = planned_fingerprint(context.request.planned_state, &secret, &salt)?;
     verify_with_vendor(context, &secret, Action::Create).await?;
     let deadlines = deadlines(context, context.now);
     let metadata = EntryMetadata {
@@ -78,7 +79,7 @@ async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
             deadlines.as_ref(),
         ),
     };
-    let token = RequestToken::from_fingerprint(fingerprint.to_string().as_bytes());
+    let token = request_token(&context.config, &fingerprint.to_string());
     let value = credential(&context.config, &secret);
     let entry = NewEntry {
         name: context.name.clone(),
@@ -201,13 +202,14 @@ async fn update_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     let mut fingerprint_text = prior_fingerprint.clone();
     if rotating {
         let secret = load_secret(&context.config)?;
-        let fingerprint = match planned.attr("fingerprint").as_str() {
-            Some(_) => planned_fingerprint(planned, &secret)?,
-            None => fingerprint_for_rotation(&prior_fingerprint, &secret),
+        let salt = match prior_fingerprint.parse::<Fingerprint>() {
+            Ok(prior) => prior.salt(),
+            Err(_) => super::plan::create_salt(&context.config, &context.request.data.config),
         };
+        let fingerprint = planned_fingerprint(planned, &secret, &salt)?;
         fingerprint_text = fingerprint.to_string();
         verify_with_vendor(context, &secret, Action::Rotate).await?;
-        let token = RequestToken::from_fingerprint(fingerprint_text.as_bytes());
+        let token = request_token(&context.config, &fingerprint_text);
         let value = credential(&context.config, &secret);
         let outcome = context
             .store
@@ -268,6 +270,9 @@ async fn update_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     refresh_deadlines(&mut state, &rules, context.now);
     let deadlines = Deadlines::compute(&rules, issued_at, None).ok();
     update_metadata(context, &fingerprint_text, deadlines.as_ref()).await?;
+    if !rotating {
+        record(context, Action::Update, Vec::new());
+    }
     Ok(state)
 }
 
@@ -320,6 +325,21 @@ pub async fn delete(request: ApplyRequest<'_, ProviderData>) -> Diagnostics {
         Ok(context) => context,
         Err(diagnostics) => return diagnostics,
     };
+    let environment = context.config.environment;
+    if !request.data.config.allows(environment) {
+        // A destroy or a replacement must not let a staging pipeline delete
+        // a production entry.
+        return Diagnostic::error(
+            "Environment not allowed by this provider configuration",
+            format!(
+                "Deleting the {environment} entry {} needs a provider configuration whose \
+                 environments include {environment}; this one may not touch it. Nothing was \
+                 deleted.",
+                context.name
+            ),
+        )
+        .into();
+    }
     let block = request.prior_state.attr(context.config.store.kind.block());
     let mode = if block.attr("force_delete").as_bool() == Some(true) {
         DeleteMode::Force
@@ -373,8 +393,9 @@ fn load_secret(config: &CredentialConfig) -> Result<Secret, Diagnostics> {
         Diagnostic::error(
             "Failed to read the client secret",
             format!(
-                "For client_id {}: {error}. Check the configured file or environment variable.",
-                config.client_id
+                "For client_id {}: {}. Check the configured file or environment variable.",
+                config.client_id,
+                crate::framework::diag::error_chain(&error)
             ),
         )
         .into()
@@ -383,9 +404,13 @@ fn load_secret(config: &CredentialConfig) -> Result<Secret, Diagnostics> {
 
 /// Returns the planned fingerprint after checking that the secret read now is
 /// the one the plan saw.
-fn planned_fingerprint(planned: &Value, secret: &Secret) -> Result<Fingerprint, Diagnostics> {
+fn planned_fingerprint(
+    planned: &Value,
+    secret: &Secret,
+    unplanned_salt: &Salt,
+) -> Result<Fingerprint, Diagnostics> {
     let Some(text) = planned.attr("fingerprint").as_str() else {
-        return Ok(fingerprint(secret));
+        return Ok(fingerprint_with_salt(secret, unplanned_salt));
     };
     let parsed: Fingerprint = text.parse().map_err(|_| {
         Diagnostics::from(Diagnostic::error(
@@ -404,12 +429,6 @@ fn planned_fingerprint(planned: &Value, secret: &Secret) -> Result<Fingerprint, 
     Ok(parsed)
 }
 
-fn fingerprint_for_rotation(prior: &str, secret: &Secret) -> Fingerprint {
-    match prior.parse::<Fingerprint>() {
-        Ok(prior) => crate::secret::fingerprint_with_salt(secret, &prior.salt()),
-        Err(_) => fingerprint(secret),
-    }
-}
 
 /// Checks the new secret with SRS's token endpoint, when one is configured,
 /// before anything is written: a rejected secret leaves the store unchanged,
@@ -499,7 +518,10 @@ fn write_audit(context: &Context<'_>, action: Action, version_ids: Vec<String>, 
 // TODO: record the store's caller identity (STS GetCallerIdentity on AWS);
 // the operating-system user is what is known without an extra call.
 fn actor() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let user = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .unwrap_or_else(|| format!("uid {}", current_uid()));
     format!(
         "{user} (terraform-provider-sips pid {})",
         std::process::id()
@@ -548,4 +570,22 @@ fn may_restore(context: &Context<'_>) -> bool {
         StoreKind::Aws => true,
         StoreKind::Azure => context.request.data.config.azure.recover_soft_deleted,
     }
+}
+
+/// Derives the store's idempotency token from the whole document: a rerun of
+/// the same write reuses it, and a new client_id with the same secret gets a
+/// new one, so that the store writes the new document.
+fn request_token(config: &CredentialConfig, fingerprint: &str) -> RequestToken {
+    let document = format!("{}\n{fingerprint}", config.client_id);
+    RequestToken::from_fingerprint(document.as_bytes())
+}
+
+fn current_uid() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("Uid:"))?;
+            line.split_whitespace().nth(1).map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -40,6 +40,7 @@ impl Resource<ProviderData> for CredentialResource {
     async fn validate(&self, config: &Value, _context: &RequestContext) -> Diagnostics {
         let mut diagnostics = model::check_secret_sources(config);
         diagnostics.extend(check_store_block(config));
+        diagnostics.extend(check_client_id(config));
         if let Err(errors) = model::CredentialConfig::from_value(config) {
             diagnostics.extend(errors);
         }
@@ -117,10 +118,47 @@ fn check_store_block(config: &Value) -> Diagnostics {
             }
         }
     }
+    let aws_name = config.attr(schema::AWS_BLOCK).attr("name");
+    if let Some(name) = aws_name.as_str() {
+        let problem = match crate::stores::EntryName::new(name) {
+            _ if name.starts_with("arn:") => Some("a name, not an ARN, is expected".to_owned()),
+            Ok(_) => None,
+            Err(error) => Some(error.to_string()),
+        };
+        if let Some(problem) = problem {
+            let path = AttributePath::root(schema::AWS_BLOCK).attribute("name");
+            let detail = format!("Invalid secret name {name:?}: {problem}.");
+            diagnostics.push(Diagnostic::error("Invalid secret name", detail).at(path));
+        }
+    }
     let secret_name = config.attr(schema::AZURE_BLOCK).attr("secret_name");
     if let Some(problem) = secret_name.as_str().and_then(model::key_vault_name_problem) {
         let path = AttributePath::root(schema::AZURE_BLOCK).attribute("secret_name");
         diagnostics.push(Diagnostic::error("Invalid secret name", problem).at(path));
     }
     diagnostics
+}
+
+/// Longest accepted client_id.
+const CLIENT_ID_MAX: usize = 256;
+
+/// Checks that a known client_id is printable and of a sensible length: it is
+/// part of derived entry names, tags and diagnostics.
+fn check_client_id(config: &Value) -> Diagnostics {
+    let Some(client_id) = config.attr("client_id").as_str() else {
+        return Diagnostics::new();
+    };
+    let printable = client_id.chars().all(|c| c.is_ascii_graphic());
+    if !client_id.is_empty() && client_id.len() <= CLIENT_ID_MAX && printable {
+        return Diagnostics::new();
+    }
+    Diagnostic::error(
+        "Invalid client_id",
+        format!(
+            "client_id must be 1 to {CLIENT_ID_MAX} printable ASCII characters without spaces, \
+             as SRS issues them; got {client_id:?}."
+        ),
+    )
+    .at(AttributePath::root("client_id"))
+    .into()
 }

@@ -4,7 +4,7 @@
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, PlanRequest};
 use crate::provider::{Environment, ProviderData};
 use crate::rotation::{Deadlines, Finding, Rules, format_rfc3339, parse_rfc3339};
-use crate::secret::{Fingerprint, Secret, fingerprint, fingerprint_with_salt};
+use crate::secret::{Fingerprint, Salt, Secret, derived_salt, fingerprint_with_salt};
 use crate::stores::tag;
 use crate::value::Value;
 
@@ -21,12 +21,16 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
     if let Err(diagnostic) = check_environment(&request.data.config, config.environment) {
         return request.diagnostics.push(diagnostic);
     }
+    if let Err(diagnostic) = check_entry_name(&config, &request.data.config) {
+        return request.diagnostics.push(diagnostic);
+    }
     fill_store_block(request, &config);
 
     let prior = request.prior_state;
     let creating = prior.is_null();
     let secret = load_secret(&config, creating, &mut request.diagnostics);
-    let planned_fingerprint = plan_fingerprint(prior, secret.as_ref());
+    let create_salt = create_salt(&config, &request.data.config);
+    let planned_fingerprint = plan_fingerprint(prior, secret.as_ref(), &create_salt);
     let client_id_changed =
         !creating && prior.attr("client_id").as_str() != Some(&config.client_id);
     let rotating = creating
@@ -36,17 +40,9 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
     let now = request.data.clock.now();
 
     let planned = &mut request.planned;
-    // A create draws a fresh salt, and Terraform may plan a create twice (again
-    // during apply once other values are known), so its fingerprint stays
-    // unknown until apply instead of changing between the two plans.
-    let shown_fingerprint = if creating {
-        None
-    } else {
-        planned_fingerprint.clone()
-    };
     planned.set_attr(
         "fingerprint",
-        shown_fingerprint.map_or(Value::Unknown, Value::string),
+        planned_fingerprint.clone().map_or(Value::Unknown, Value::string),
     );
     if rotating {
         if let (Some(secret), Some(fingerprint)) = (&secret, &planned_fingerprint) {
@@ -91,6 +87,27 @@ fn check_environment(
         ),
     )
     .at(AttributePath::root("environment")))
+}
+
+/// Checks the entry name against the store's rules, so that a bad derived
+/// name fails the plan instead of the apply.
+fn check_entry_name(
+    config: &CredentialConfig,
+    provider: &crate::provider::ProviderConfig,
+) -> Result<(), Diagnostic> {
+    let name = config.entry_name(provider);
+    let problem = match config.store.kind {
+        StoreKind::Aws => crate::stores::EntryName::new(&name).err().map(|e| e.to_string()),
+        StoreKind::Azure => super::model::key_vault_name_problem(&name),
+    };
+    let Some(problem) = problem else { return Ok(()) };
+    let block = config.store.kind.block();
+    let attribute = config.store.kind.name_attribute();
+    Err(Diagnostic::error(
+        "Invalid secret name",
+        format!("The secret name {name:?} is invalid: {problem}. Set {block}.{attribute} to a valid name."),
+    )
+    .at(AttributePath::root(block).attribute(attribute)))
 }
 
 /// Sets the store block's computed defaults: the derived name and, on AWS,
@@ -144,24 +161,45 @@ fn load_secret(
             }
             Some(loaded.secret)
         }
-        Err(error) => {
+        Err(error) if may_appear_later(&error) => {
             let consequence = if creating {
                 "The provider reads it again during apply, which fails if it is still unreadable."
             } else {
                 "This plan cannot tell whether the secret changed, so it plans no rotation."
             };
+            let cause = crate::framework::diag::error_chain(&error);
             diagnostics.push(Diagnostic::warning(
                 "Client secret not readable during plan",
-                format!("For client_id {}: {error}. {consequence}", config.client_id),
+                format!("For client_id {}: {cause}. {consequence}", config.client_id),
+            ));
+            None
+        }
+        Err(error) => {
+            let cause = crate::framework::diag::error_chain(&error);
+            diagnostics.push(Diagnostic::error(
+                "Invalid client secret",
+                format!(
+                    "For client_id {}: {cause}. Fix the secret's file or variable; a later \
+                     apply cannot succeed with it.",
+                    config.client_id
+                ),
             ));
             None
         }
     }
 }
 
+/// Returns whether a secret that cannot be read now may be there at apply:
+/// a file or variable that a later CI step writes. A secret that is present
+/// but unusable (too large, not UTF-8, empty, a bad variable name) never will.
+fn may_appear_later(error: &crate::secret::SecretError) -> bool {
+    use crate::secret::SecretError;
+    matches!(error, SecretError::ReadFile { .. } | SecretError::EnvUnset { .. })
+}
+
 /// Returns the fingerprint the plan records: the prior one when the secret is
 /// unchanged or unreadable, a new one for a new secret, `None` when unknown.
-fn plan_fingerprint(prior: &Value, secret: Option<&Secret>) -> Option<String> {
+fn plan_fingerprint(prior: &Value, secret: Option<&Secret>, create_salt: &Salt) -> Option<String> {
     let prior_fingerprint = prior.attr("fingerprint").as_str();
     let parsed: Option<Fingerprint> = prior_fingerprint.and_then(|text| text.parse().ok());
     match (secret, parsed) {
@@ -171,9 +209,21 @@ fn plan_fingerprint(prior: &Value, secret: Option<&Secret>) -> Option<String> {
         (Some(secret), Some(prior)) => {
             Some(fingerprint_with_salt(secret, &prior.salt()).to_string())
         }
-        (Some(secret), None) => Some(fingerprint(secret).to_string()),
+        (Some(secret), None) => Some(fingerprint_with_salt(secret, create_salt).to_string()),
         (None, _) => prior_fingerprint.map(str::to_owned),
     }
+}
+
+/// Returns the salt of a new credential's fingerprint, derived from the
+/// entry's identity so that every plan and apply of the create agree.
+pub fn create_salt(config: &CredentialConfig, provider: &crate::provider::ProviderConfig) -> Salt {
+    let context = format!(
+        "{}\n{}\n{}",
+        config.environment,
+        config.entry_name(provider),
+        config.client_id
+    );
+    derived_salt(context.as_bytes())
 }
 
 fn plan_rotation(planned: &mut Value, prior: &Value, creating: bool) {
@@ -332,7 +382,8 @@ async fn check_separation(
                 "Staging and production separation not checked",
                 format!(
                     "The provider could not list the {other} entries to check that they share \
-                     neither client_id nor secret with this credential: {error}."
+                     neither client_id nor secret with this credential: {}.",
+                    crate::framework::diag::error_chain(&error)
                 ),
             )
             .into();
