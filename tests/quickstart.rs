@@ -14,6 +14,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Instant;
 
 fn repository_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -117,7 +118,9 @@ fn clone_repository(tools: &Path) -> PathBuf {
     clone
 }
 
-fn run_quickstart(clone: &Path) -> QuickstartRun {
+/// Runs the quick start in `clone` and prints how long it took, for tracking CI time.
+fn run_quickstart(clone: &Path, attempt: &str) -> QuickstartRun {
+    let started = Instant::now();
     let output = Command::new("bash")
         .arg("scripts/quickstart.sh")
         .current_dir(clone)
@@ -126,6 +129,7 @@ fn run_quickstart(clone: &Path) -> QuickstartRun {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("run scripts/quickstart.sh");
+    println!("{attempt} quick start run took {:.1?}", started.elapsed());
     QuickstartRun {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -206,10 +210,10 @@ fn quickstart_runs_twice_in_clone() {
     let clone = clone_repository(&tools);
     let _keep = KeepBinary::new(target_dir().join("debug/terraform-provider-sips"));
 
-    let first = run_quickstart(&clone);
+    let first = run_quickstart(&clone, "first");
     check_run(&first, "first");
 
     // A second run starts over with a fresh emulator and working directory.
-    let second = run_quickstart(&clone);
+    let second = run_quickstart(&clone, "second");
     check_run(&second, "second");
 }
