@@ -21,8 +21,8 @@
 # both and records the same h1: hash of the binary in .terraform.lock.hcl,
 # which is also the hash a registry install records. From a packed mirror
 # `init` copies the provider into .terraform/, so a working directory keeps
-# working when the mirror is rebuilt; from an unpacked one it links to the
-# mirror. The copy costs time only for large binaries: measured on a 2-core
+# working when the mirror is rebuilt. From an unpacked mirror it only links to
+# it. The copy costs time only for large binaries: measured on a 2-core
 # machine with the 220 MB debug binary, init took 5.2 s packed and 1.4 s
 # unpacked.
 #

@@ -1,7 +1,7 @@
 //! Runs `scripts/quickstart.sh` twice in a fresh `git clone` of this repository, the way a new
 //! user would, and checks its outputs and that it stops the AWS emulator it starts.
 //!
-//! The clone holds the committed state only, so uncommitted changes are not tested here. It
+//! The clone contains the committed state only, so uncommitted changes are not tested here. It
 //! lives at `target/quickstart/clone`, a fixed path: cargo derives artifact names from the
 //! package path, so a new path on every run would compile the crate from scratch and leave
 //! another few hundred MB in `target/` each time. The clone builds into this crate's target
