@@ -42,7 +42,11 @@ pub const PROVIDER_NAME: &str = "sips";
 pub const UPDATE_COMMAND: &str = "SIPS_UPDATE_DOCS=1 cargo test --test docs";
 
 /// Directories, relative to the repository root, that contain only generated pages.
-pub const GENERATED_DIRS: &[&str] = &["docs/resources", "docs/data-sources"];
+pub const GENERATED_DIRS: &[&str] = &[
+    "docs/resources",
+    "docs/data-sources",
+    "docs/ephemeral-resources",
+];
 
 /// Errors from rendering the documentation.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +74,7 @@ pub enum PageKind {
     Provider,
     Resource,
     DataSource,
+    EphemeralResource,
 }
 
 impl PageKind {
@@ -79,6 +84,7 @@ impl PageKind {
             Self::Provider => "Provider",
             Self::Resource => "Resource",
             Self::DataSource => "Data Source",
+            Self::EphemeralResource => "Ephemeral Resource",
         }
     }
 
@@ -88,6 +94,7 @@ impl PageKind {
             Self::Provider => "",
             Self::Resource => "resources",
             Self::DataSource => "data-sources",
+            Self::EphemeralResource => "ephemeral-resources",
         }
     }
 }
@@ -145,6 +152,12 @@ impl Subject {
                     self.type_name
                 )]
             }
+            PageKind::EphemeralResource => {
+                vec![format!(
+                    "examples/ephemeral-resources/{}/ephemeral-resource.tf",
+                    self.type_name
+                )]
+            }
         }
     }
 }
@@ -176,6 +189,13 @@ pub fn subjects<P: Provider>(provider: &P) -> Vec<Subject> {
             kind: PageKind::DataSource,
             type_name: data_source.type_name().to_owned(),
             schema: data_source.schema(),
+        });
+    }
+    for ephemeral in provider.ephemeral_resources() {
+        subjects.push(Subject {
+            kind: PageKind::EphemeralResource,
+            type_name: ephemeral.type_name().to_owned(),
+            schema: ephemeral.schema(),
         });
     }
     subjects

@@ -17,3 +17,4 @@ pub mod rotation;
 pub mod secret;
 pub mod stores;
 pub mod value;
+pub mod vendor;

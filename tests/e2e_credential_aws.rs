@@ -380,6 +380,149 @@ resource "sips_credential" "imported" {
 }
 
 #[test]
+fn entry_imported_by_arn() {
+    let fixture = Fixture::new();
+    let entry = "sips/staging/partner-c";
+    fixture.create_outside_terraform(entry, "staging", "partner-c", "partner-c-secret");
+    fixture
+        .workspace
+        .write_secret("partner-c.secret", "partner-c-secret\n");
+    fixture.configure(
+        &["staging"],
+        r#"
+resource "sips_credential" "imported" {
+  environment        = "staging"
+  client_id          = "partner-c"
+  client_secret_file = "${path.module}/partner-c.secret"
+  aws_secrets_manager {
+    name = "sips/staging/partner-c"
+  }
+}
+"#,
+    );
+    let arn = fixture.describe(entry).id;
+
+    let import = fixture.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "sips_credential.imported",
+        &arn,
+    ]);
+    import.expect_success();
+
+    let attributes = fixture.attributes("sips_credential.imported");
+    assert_eq!(text(&attributes["arn"]), arn, "arn is the imported one");
+    assert_eq!(
+        text(&attributes["aws_secrets_manager"]["name"]),
+        entry,
+        "the state keeps the entry's name, not the ARN"
+    );
+}
+
+#[test]
+fn missing_entry_import_fails() {
+    let fixture = Fixture::new();
+    fixture
+        .workspace
+        .write_secret("staging.secret", "staging-secret-1\n");
+    fixture.configure(&["staging"], staging_credential());
+
+    let import = fixture.run(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        "sips_credential.staging",
+        "sips/staging/nobody",
+    ]);
+    import.expect_failure();
+    assert!(
+        import.flat_output().contains("Secret not found"),
+        "the error says the secret is missing:\n{}",
+        import.flat_output()
+    );
+}
+
+#[test]
+fn compliance_report_flags_expired_entry() {
+    let fixture = Fixture::new();
+    fixture
+        .workspace
+        .write_secret("staging.secret", "staging-secret-1\n");
+    let report = r#"
+data "sips_compliance_report" "all" {
+  depends_on = [sips_credential.staging]
+}
+
+output "compliant" {
+  value = data.sips_compliance_report.all.compliant
+}
+
+output "counts" {
+  value = data.sips_compliance_report.all.status_counts
+}
+"#;
+    fixture.configure(
+        &["staging", "production"],
+        &format!("{}{report}", staging_credential()),
+    );
+    fixture.apply();
+    let outputs = fixture.run(&["output", "-json"]);
+    outputs.expect_success();
+    let outputs: Json = serde_json::from_str(&outputs.stdout).expect("output -json is JSON");
+    assert_eq!(
+        outputs["compliant"]["value"], true,
+        "a fresh credential is compliant"
+    );
+    assert_eq!(
+        outputs["counts"]["value"]["current"], 1,
+        "one current entry"
+    );
+
+    // An entry issued 200 days ago, past SRS's 180-day limit, makes the report non-compliant.
+    let store = fixture.store();
+    let issued = time::OffsetDateTime::now_utc() - time::Duration::days(200);
+    let mut metadata = EntryMetadata::default();
+    for (key, value) in [
+        (tag::ENVIRONMENT, "production".to_owned()),
+        (tag::CLIENT_ID, "partner-old".to_owned()),
+        (tag::MANAGED_BY, tag::MANAGED_BY_VALUE.to_owned()),
+        (
+            "sips:issued_at",
+            sips::rotation::format_rfc3339(issued).expect("timestamp"),
+        ),
+    ] {
+        metadata.tags.insert(key.to_owned(), value);
+    }
+    let old = NewEntry {
+        name: entry_name("sips/production/partner-old"),
+        value: Credential::new("partner-old", SecretString::from("old-production-secret")),
+        metadata,
+        token: RequestToken::from_fingerprint(b"old-production-secret"),
+    };
+    fixture
+        .runtime
+        .block_on(store.create(old))
+        .expect("create the old entry");
+
+    fixture.apply();
+    let outputs = fixture.run(&["output", "-json"]);
+    let outputs: Json = serde_json::from_str(&outputs.stdout).expect("output -json is JSON");
+    assert_eq!(
+        outputs["compliant"]["value"], false,
+        "an expired entry is not compliant"
+    );
+    assert_eq!(
+        outputs["counts"]["value"]["expired"], 1,
+        "one expired entry"
+    );
+    assert_eq!(
+        outputs["counts"]["value"]["current"], 1,
+        "the fresh entry stays current"
+    );
+}
+
+#[test]
 fn destroy_schedules_deletion() {
     let fixture = Fixture::new();
     fixture

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// How serious a diagnostic is. Terraform stops the operation on any error.
+/// Severity of a diagnostic. Terraform stops the operation on any error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
     Error,
@@ -63,7 +63,7 @@ impl fmt::Display for AttributePath {
     }
 }
 
-/// A message for the user: a short summary, a detail that says what happened
+/// A message for the user: a short summary, a detail that explains what happened
 /// and what to do next, and the attribute it is about when there is one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {

@@ -9,7 +9,7 @@ use super::diag::Diagnostics;
 use super::schema::Schema;
 use crate::value::Value;
 
-/// What the client (Terraform or OpenTofu) announced it can handle.
+/// Capabilities that the client (Terraform or OpenTofu) announced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ClientCapabilities {
     /// Write-only attributes are kept out of plan and state (Terraform and
@@ -55,7 +55,7 @@ pub struct ConfigureRequest {
 /// resources and data sources it registers.
 #[async_trait]
 pub trait Provider: Send + Sync + 'static {
-    /// What `configure` produces and every later call receives: clients, settings.
+    /// Data that `configure` produces and every later call receives: clients, settings.
     type Data: Send + Sync + 'static;
 
     fn schema(&self) -> Schema;
@@ -70,6 +70,12 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>>;
+
+    /// Ephemeral resources, which Terraform and OpenTofu 1.10 and later open
+    /// during a run and never store.
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
 }
 
 pub struct PlanRequest<'a, D> {
@@ -171,7 +177,7 @@ pub trait Resource<D>: Send + Sync {
 
     async fn update(&self, request: ApplyRequest<'_, D>) -> StateResponse;
 
-    /// Removes the object. The framework answers with a null state unless
+    /// Removes the object. The framework returns a null state unless
     /// diagnostics contain an error.
     async fn delete(&self, request: ApplyRequest<'_, D>) -> Diagnostics;
 
@@ -210,4 +216,21 @@ pub trait DataSource<D>: Send + Sync {
     }
 
     async fn read(&self, request: DataReadRequest<'_, D>) -> StateResponse;
+}
+
+/// A value that exists only during one Terraform run: opened when needed,
+/// handed to configuration that reads it, and never written to plan or state.
+#[async_trait]
+pub trait EphemeralResource<D>: Send + Sync {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    async fn validate(&self, _config: &Value, _context: &RequestContext) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Produces the result object. Its `state` is the result; `private` comes
+    /// back on close.
+    async fn open(&self, request: DataReadRequest<'_, D>) -> StateResponse;
 }

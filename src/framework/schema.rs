@@ -27,7 +27,7 @@ pub struct Block {
     pub deprecated: bool,
 }
 
-/// How a nested block repeats.
+/// Repetition mode of a nested block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Nesting {
     /// At most one block; absent means null.

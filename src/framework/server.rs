@@ -33,6 +33,7 @@ pub struct Schemas {
     pub provider: Schema,
     pub resources: BTreeMap<String, Schema>,
     pub data_sources: BTreeMap<String, Schema>,
+    pub ephemeral_resources: BTreeMap<String, Schema>,
 }
 
 #[derive(Debug, Default)]
@@ -62,6 +63,7 @@ pub struct ProviderServer<P: Provider> {
     provider: P,
     resources: HashMap<&'static str, Arc<dyn Resource<P::Data>>>,
     data_sources: HashMap<&'static str, Arc<dyn DataSource<P::Data>>>,
+    ephemeral_resources: HashMap<&'static str, Arc<dyn EphemeralResource<P::Data>>>,
     data: OnceLock<P::Data>,
     stop: StopSignal,
 }
@@ -78,10 +80,16 @@ impl<P: Provider> ProviderServer<P> {
             .into_iter()
             .map(|d| (d.type_name(), d))
             .collect();
+        let ephemeral_resources = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| (e.type_name(), e))
+            .collect();
         Self {
             provider,
             resources,
             data_sources,
+            ephemeral_resources,
             data: OnceLock::new(),
             stop: StopSignal::default(),
         }
@@ -107,7 +115,83 @@ impl<P: Provider> ProviderServer<P> {
                 .iter()
                 .map(|(n, d)| (n.to_string(), d.schema()))
                 .collect(),
+            ephemeral_resources: self
+                .ephemeral_resources
+                .iter()
+                .map(|(n, e)| (n.to_string(), e.schema()))
+                .collect(),
         }
+    }
+
+    pub async fn validate_ephemeral_config(
+        &self,
+        type_name: &str,
+        config: &Dynamic,
+    ) -> Diagnostics {
+        let ephemeral = match self.ephemeral_resource(type_name) {
+            Ok(ephemeral) => ephemeral,
+            Err(diagnostics) => return diagnostics,
+        };
+        let schema = ephemeral.schema();
+        let config = match decode(config, &schema) {
+            Ok(config) => config,
+            Err(diagnostics) => return diagnostics,
+        };
+        let client = ClientCapabilities::default();
+        let mut diagnostics = validate_block(&schema.block, &config, client);
+        diagnostics.extend(ephemeral.validate(&config, &self.context(client)).await);
+        diagnostics
+    }
+
+    /// Opens an ephemeral resource. The result is encoded for Terraform and
+    /// never logged.
+    pub async fn open_ephemeral(
+        &self,
+        type_name: &str,
+        config: &Dynamic,
+        client: ClientCapabilities,
+    ) -> StateResult {
+        let ephemeral = match self.ephemeral_resource(type_name) {
+            Ok(ephemeral) => ephemeral,
+            Err(diagnostics) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
+        };
+        let schema = ephemeral.schema();
+        let (config, data) = match (decode(config, &schema), self.configured_data()) {
+            (Ok(config), Ok(data)) => (config, data),
+            (Err(diagnostics), _) | (_, Err(diagnostics)) => {
+                return StateResult {
+                    diagnostics,
+                    ..Default::default()
+                };
+            }
+        };
+        let context = self.context(client);
+        let request = DataReadRequest {
+            config: &config,
+            data,
+            context: &context,
+        };
+        let response = ephemeral.open(request).await;
+        encoded(
+            &response.state,
+            &schema,
+            response.private,
+            response.diagnostics,
+        )
+    }
+
+    fn ephemeral_resource(
+        &self,
+        type_name: &str,
+    ) -> Result<&Arc<dyn EphemeralResource<P::Data>>, Diagnostics> {
+        self.ephemeral_resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("ephemeral resource", type_name))
     }
 
     pub async fn validate_provider_config(

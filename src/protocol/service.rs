@@ -2,7 +2,7 @@
 //!
 //! tfplugin5 and tfplugin6 differ only in the names of six RPCs and their
 //! messages, so a macro stamps out the service for each generated package.
-//! Each RPC decodes its request, calls the framework, and encodes the answer;
+//! Each RPC decodes its request, calls the framework, and encodes the response;
 //! no provider logic lives here.
 
 macro_rules! provider_service {
@@ -91,6 +91,11 @@ macro_rules! provider_service {
                         .map(|(n, s)| (n.clone(), schema_out(s)))
                         .collect(),
                     server_capabilities: Some(pb::ServerCapabilities::default()),
+                    ephemeral_resource_schemas: schemas
+                        .ephemeral_resources
+                        .iter()
+                        .map(|(n, s)| (n.clone(), schema_out(s)))
+                        .collect(),
                     ..Default::default()
                 }))
             }
@@ -307,6 +312,58 @@ macro_rules! provider_service {
                 Ok(Response::new(pb::$validate_data::Response {
                     diagnostics: diagnostics_out(diagnostics),
                 }))
+            }
+
+            async fn validate_ephemeral_resource_config(
+                &self,
+                request: Request<pb::validate_ephemeral_resource_config::Request>,
+            ) -> Answer<pb::validate_ephemeral_resource_config::Response> {
+                let request = request.into_inner();
+                let span = $crate::protocol::rpc_span(
+                    "validate_ephemeral_resource_config",
+                    &request.type_name,
+                );
+                let config = dynamic_in(request.config);
+                let diagnostics = self
+                    .server
+                    .validate_ephemeral_config(&request.type_name, &config)
+                    .instrument(span)
+                    .await;
+                Ok(Response::new(
+                    pb::validate_ephemeral_resource_config::Response {
+                        diagnostics: diagnostics_out(diagnostics),
+                    },
+                ))
+            }
+
+            async fn open_ephemeral_resource(
+                &self,
+                request: Request<pb::open_ephemeral_resource::Request>,
+            ) -> Answer<pb::open_ephemeral_resource::Response> {
+                let request = request.into_inner();
+                let span =
+                    $crate::protocol::rpc_span("open_ephemeral_resource", &request.type_name);
+                let config = dynamic_in(request.config);
+                let client = client_in(request.client_capabilities);
+                let result = self
+                    .server
+                    .open_ephemeral(&request.type_name, &config, client)
+                    .instrument(span)
+                    .await;
+                Ok(Response::new(pb::open_ephemeral_resource::Response {
+                    diagnostics: diagnostics_out(result.diagnostics),
+                    result: dynamic_out(result.state),
+                    private: Some(result.private),
+                    ..Default::default()
+                }))
+            }
+
+            async fn close_ephemeral_resource(
+                &self,
+                _request: Request<pb::close_ephemeral_resource::Request>,
+            ) -> Answer<pb::close_ephemeral_resource::Response> {
+                // Opening holds nothing open, so closing has nothing to release.
+                Ok(Response::new(Default::default()))
             }
 
             async fn read_data_source(

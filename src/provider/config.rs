@@ -59,6 +59,14 @@ pub struct AssumeRoleBlock {
     pub external_id: Option<String>,
 }
 
+/// SRS's OAuth2 token endpoint that new secrets are checked against.
+#[derive(Clone, Debug)]
+pub struct VerificationBlock {
+    pub token_url: String,
+    pub scope: Option<String>,
+    pub timeout_seconds: u64,
+}
+
 /// The decoded provider configuration.
 #[derive(Clone, Debug)]
 pub struct ProviderConfig {
@@ -68,6 +76,7 @@ pub struct ProviderConfig {
     pub default_tags: BTreeMap<String, String>,
     pub audit_log_path: Option<String>,
     pub aws: AwsBlock,
+    pub verification: Option<VerificationBlock>,
 }
 
 pub const DEFAULT_NAME_PREFIX: &str = "sips";
@@ -94,6 +103,7 @@ impl ProviderConfig {
             default_tags: string_map(config.attr("default_tags")),
             audit_log_path: optional_string(config, "audit_log_path"),
             aws: aws_block(config.attr("aws")),
+            verification: verification_block(config.attr("verification"), &mut diagnostics),
         };
         if diagnostics.has_errors() {
             Err(diagnostics)
@@ -198,6 +208,25 @@ fn aws_block(value: &Value) -> AwsBlock {
     }
 }
 
+fn verification_block(value: &Value, diagnostics: &mut Diagnostics) -> Option<VerificationBlock> {
+    let token_url = optional_string(value, "token_url")?;
+    let timeout = value.attr("timeout_seconds").as_i64().unwrap_or(10);
+    if !(1..=120).contains(&timeout) {
+        diagnostics.push(
+            Diagnostic::error(
+                "Invalid timeout",
+                format!("timeout_seconds must be a whole number from 1 to 120, got {timeout}."),
+            )
+            .at(AttributePath::root("verification").attribute("timeout_seconds")),
+        );
+    }
+    Some(VerificationBlock {
+        token_url,
+        scope: optional_string(value, "scope"),
+        timeout_seconds: timeout.clamp(1, 120) as u64,
+    })
+}
+
 pub fn optional_string(object: &Value, name: &str) -> Option<String> {
     object.attr(name).as_str().map(str::to_owned)
 }
@@ -242,6 +271,36 @@ pub fn block() -> Block {
          (who, what, when, environment, `client_id`, versions; never a secret).",
     ))
     .block(NestedBlock::new("aws", Nesting::Single, aws_schema_block()))
+    .block(NestedBlock::new(
+        "verification",
+        Nesting::Single,
+        verification_schema_block(),
+    ))
+}
+
+fn verification_schema_block() -> Block {
+    Block::new(
+        "Checks every new client secret with SRS before it is stored: the provider requests \
+         an OAuth2 token with the client credentials, and a rejected secret fails the apply \
+         while the previous secret stays current.",
+    )
+    .attribute(Attribute::required(
+        "token_url",
+        Type::String,
+        "SRS's OAuth2 token endpoint. Must use https; plain http is accepted only on loopback \
+         addresses, for tests.",
+    ))
+    .attribute(Attribute::optional(
+        "scope",
+        Type::String,
+        "OAuth2 scope to request, if SRS requires one.",
+    ))
+    .attribute(Attribute::optional(
+        "timeout_seconds",
+        Type::Number,
+        "Timeout of each token request in seconds, 1 to 120. Defaults to 10. Failed \
+         connections, timeouts and server errors are tried 3 times in all.",
+    ))
 }
 
 fn aws_schema_block() -> Block {

@@ -10,24 +10,27 @@ use tokio::sync::OnceCell;
 
 use crate::audit::AuditLog;
 use crate::framework::{
-    AttributePath, ConfigureRequest, DataSource, Diagnostic, Diagnostics, Provider, RequestContext,
-    Resource, Schema,
+    AttributePath, ConfigureRequest, DataSource, Diagnostic, Diagnostics, EphemeralResource,
+    Provider, RequestContext, Resource, Schema,
 };
 use crate::resources;
 use crate::rotation::{Clock, SystemClock};
 use crate::stores::SecretStore;
 use crate::stores::aws::AwsSecretsStore;
 use crate::value::Value;
+use crate::vendor::TokenCheck;
 pub use config::{Environment, ProviderConfig, string_map};
 
 /// Source address under which Terraform installs this provider.
 pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/srs/sips";
 
-/// What every resource receives once the provider is configured.
+/// Data that every resource receives once the provider is configured.
 pub struct ProviderData {
     pub config: ProviderConfig,
     pub clock: Arc<dyn Clock>,
     pub audit: AuditLog,
+    /// SRS's token endpoint that new secrets must pass, when configured.
+    pub vendor: Option<TokenCheck>,
     /// Connected on first use, so that plans without AWS resources never
     /// resolve AWS credentials.
     aws: OnceCell<Arc<dyn SecretStore>>,
@@ -39,6 +42,7 @@ impl ProviderData {
             config,
             clock,
             audit,
+            vendor: None,
             aws: OnceCell::new(),
         }
     }
@@ -104,10 +108,27 @@ impl Provider for SipsProvider {
                 }
             },
         };
-        (
-            Some(ProviderData::new(config, Arc::new(SystemClock), audit)),
-            Diagnostics::new(),
-        )
+        let vendor = match &config.verification {
+            None => None,
+            Some(block) => match TokenCheck::new(
+                &block.token_url,
+                block.scope.clone(),
+                std::time::Duration::from_secs(block.timeout_seconds),
+            ) {
+                Ok(check) => Some(check),
+                Err(error) => {
+                    let diagnostic = Diagnostic::error(
+                        "Invalid verification settings",
+                        format!("{error}. Check the verification block's token_url."),
+                    )
+                    .at(AttributePath::root("verification").attribute("token_url"));
+                    return (None, diagnostic.into());
+                }
+            },
+        };
+        let mut data = ProviderData::new(config, Arc::new(SystemClock), audit);
+        data.vendor = vendor;
+        (Some(data), Diagnostics::new())
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
@@ -117,7 +138,15 @@ impl Provider for SipsProvider {
         ]
     }
 
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+        vec![Arc::new(
+            resources::credential_secret::CredentialSecretEphemeral,
+        )]
+    }
+
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
-        Vec::new()
+        vec![Arc::new(
+            resources::compliance_report::ComplianceReportDataSource,
+        )]
     }
 }

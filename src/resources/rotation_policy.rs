@@ -2,7 +2,7 @@
 //!
 //! The policy lives only in Terraform state; it has no remote object. Its
 //! `rules` output is an object that `sips_credential.rotation_policy` accepts,
-//! so every credential that uses a policy sees a policy change in the same plan.
+//! so a policy change reaches every credential that uses the policy in the same plan.
 
 use async_trait::async_trait;
 

@@ -59,7 +59,11 @@ impl EntryName {
         if name.len() > Self::MAX_LEN {
             return Some(format!("must be at most {} characters", Self::MAX_LEN));
         }
-        let allowed = |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c);
+        // An ARN also names an entry (Secrets Manager accepts it wherever it
+        // takes a name), and ARNs separate their fields with ':'.
+        let is_arn = name.starts_with("arn:");
+        let allowed =
+            |c: char| c.is_ascii_alphanumeric() || "/_+=.@-".contains(c) || (is_arn && c == ':');
         let bad = name.chars().find(|c| !allowed(*c))?;
         Some(format!("contains {bad:?}; use letters, digits and /_+=.@-"))
     }
@@ -497,6 +501,13 @@ mod tests {
 
     fn credential() -> Credential {
         Credential::new("client-1", SecretString::from("hunter2-secret"))
+    }
+
+    #[test]
+    fn entry_name_accepts_arn() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:sips/staging/a-AbCdEf";
+        assert!(EntryName::new(arn).is_ok());
+        assert!(EntryName::new("sips:staging").is_err());
     }
 
     #[test]

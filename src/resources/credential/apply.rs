@@ -67,6 +67,7 @@ pub async fn create(request: ApplyRequest<'_, ProviderData>) -> StateResponse {
 async fn create_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
     let secret = load_secret(&context.config)?;
     let fingerprint = planned_fingerprint(context.request.planned_state, &secret)?;
+    verify_with_vendor(context, &secret, Action::Create).await?;
     let deadlines = deadlines(context, context.now);
     let metadata = EntryMetadata {
         description: context.config.aws.description.clone(),
@@ -190,6 +191,7 @@ async fn update_entry(context: &Context<'_>) -> Result<Value, Diagnostics> {
             None => fingerprint_for_rotation(&prior_fingerprint, &secret),
         };
         fingerprint_text = fingerprint.to_string();
+        verify_with_vendor(context, &secret, Action::Rotate).await?;
         let token = RequestToken::from_fingerprint(fingerprint_text.as_bytes());
         let value = credential(&context.config, &secret);
         let outcome = context
@@ -397,6 +399,42 @@ fn fingerprint_for_rotation(prior: &str, secret: &Secret) -> Fingerprint {
     }
 }
 
+/// Checks the new secret with SRS's token endpoint, when one is configured,
+/// before anything is written: a rejected secret leaves the store unchanged,
+/// so the previous secret stays current.
+async fn verify_with_vendor(
+    context: &Context<'_>,
+    secret: &Secret,
+    action: Action,
+) -> Result<(), Diagnostics> {
+    let Some(check) = &context.request.data.vendor else {
+        return Ok(());
+    };
+    let Err(error) = check.verify(&context.config.client_id, secret).await else {
+        return Ok(());
+    };
+    record_failure(context, action, &error.to_string());
+    let (summary, next) = match error {
+        crate::vendor::VendorError::Rejected { .. } => (
+            "SRS rejected the new client secret",
+            "Check that the secret is the one SRS issued for this client_id and environment.",
+        ),
+        _ => (
+            "SRS could not verify the new client secret",
+            "Run apply again when the token endpoint is reachable.",
+        ),
+    };
+    Err(Diagnostic::error(
+        summary,
+        format!(
+            "Verifying the new secret for the {} client_id {} failed: {error}. Nothing was \
+             stored, so the previous secret stays current. {next}",
+            context.config.environment, context.config.client_id
+        ),
+    )
+    .into())
+}
+
 fn credential(config: &CredentialConfig, secret: &Secret) -> Credential {
     Credential::new(
         config.client_id.clone(),
@@ -414,6 +452,21 @@ fn deadlines(context: &Context<'_>, issued_at: OffsetDateTime) -> Option<Deadlin
 }
 
 fn record(context: &Context<'_>, action: Action, version_ids: Vec<String>) {
+    write_audit(context, action, version_ids, Outcome::Succeeded);
+}
+
+fn record_failure(context: &Context<'_>, action: Action, error: &str) {
+    write_audit(
+        context,
+        action,
+        Vec::new(),
+        Outcome::Failed {
+            error: error.to_owned(),
+        },
+    );
+}
+
+fn write_audit(context: &Context<'_>, action: Action, version_ids: Vec<String>, outcome: Outcome) {
     let event = AuditEvent {
         action,
         time: context.now,
@@ -423,7 +476,7 @@ fn record(context: &Context<'_>, action: Action, version_ids: Vec<String>) {
         store: context.store.kind().to_owned(),
         entry: context.name.to_string(),
         version_ids,
-        outcome: Outcome::Succeeded,
+        outcome,
     };
     if let Err(error) = context.request.data.audit.record(&event) {
         tracing::error!(error = %error, entry = %context.name, "failed to write an audit record");

@@ -6,11 +6,13 @@
 //! apply (to store it). State holds only the salted fingerprint.
 
 mod apply;
+
+pub use apply::store_error;
 mod model;
 mod plan;
 mod read;
 pub mod schema;
-mod state;
+pub mod state;
 
 use async_trait::async_trait;
 

@@ -11,7 +11,7 @@ use crate::value::Value;
 
 use super::schema::{AWS_BLOCK, SECRET_ENV, SECRET_FILE, SECRET_WRITE_ONLY};
 
-/// Where the client secret comes from. `Unknown` while the configuration
+/// Source of the client secret, or `Unknown` while the configuration
 /// still depends on values known only after apply.
 pub enum SecretInput {
     Source(SecretSource),

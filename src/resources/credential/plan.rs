@@ -188,8 +188,8 @@ fn plan_rotation(planned: &mut Value, prior: &Value, creating: bool) {
     }
 }
 
-/// Plans the retirement of the previous version when the configuration asks
-/// for it or the policy's overlap has ended.
+/// Plans the retirement of the previous version when the configuration requests
+/// it or the policy's overlap has ended.
 fn plan_retirement(
     planned: &mut Value,
     prior: &Value,

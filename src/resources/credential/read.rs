@@ -69,7 +69,7 @@ async fn refresh(request: &ReadRequest<'_, ProviderData>) -> Result<Value, Diagn
     Ok(refreshed)
 }
 
-/// Copies what the entry's metadata says into the state.
+/// Copies the entry's metadata into the state.
 fn apply_entry(state: &mut Value, entry: &EntryState, data: &ProviderData) {
     state.set_attr("id", Value::string(&entry.id));
     state.set_attr("arn", Value::string(&entry.id));
@@ -135,7 +135,7 @@ async fn refresh_current_value(
     Ok(())
 }
 
-/// Imports an entry by name or ARN. Its `sips:environment` tag says which
+/// Imports an entry by name or ARN. Its `sips:environment` tag gives the
 /// environment it belongs to; the next plan fills in the configuration's
 /// secret source and policy.
 pub async fn import(request: ImportRequest<'_, ProviderData>) -> StateResponse {

@@ -1,7 +1,7 @@
-//! The write-only client secret over protocol 6, driven as Terraform 1.11 and
-//! later would drive it: the client announces write-only support, sends the
-//! secret in the configuration, and gets null back in every planned and new
-//! state. A client without the capability gets an error instead.
+//! Protocol 6 features that Terraform 1.0.3 cannot exercise, driven as
+//! Terraform 1.10 and 1.11 would drive them: the write-only client secret
+//! (null in every planned and new state, rejected for clients without the
+//! capability) and the ephemeral `sips_credential_secret`.
 
 mod support;
 
@@ -94,6 +94,43 @@ fn credential_config(ty: &Type) -> Value {
     config
 }
 
+async fn configure(
+    client: &mut ProviderClient<tonic::transport::Channel>,
+    provider: &Type,
+    moto: &MotoServer,
+) {
+    let Type::Object { attributes, .. } = provider else {
+        panic!("object")
+    };
+    let mut provider_config = Value::object(attributes.keys().map(|n| (n.as_str(), Value::Null)));
+    let Type::Object {
+        attributes: aws_attributes,
+        ..
+    } = &attributes["aws"]
+    else {
+        panic!("aws")
+    };
+    let mut aws = Value::object(aws_attributes.keys().map(|n| (n.as_str(), Value::Null)));
+    aws.set_attr("region", Value::string("eu-west-1"));
+    aws.set_attr("endpoint", Value::string(moto.endpoint_url()));
+    aws.set_attr("use_instance_metadata", Value::Bool(false));
+    provider_config.set_attr("aws", aws);
+    let configured = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.0".into(),
+            config: dynamic(&provider_config, provider),
+            client_capabilities: capabilities(true),
+        })
+        .await
+        .expect("configure")
+        .into_inner();
+    assert!(
+        configured.diagnostics.is_empty(),
+        "{:?}",
+        configured.diagnostics
+    );
+}
+
 #[tokio::test]
 async fn write_only_rejected_without_capability() {
     let (_plugin, mut client) = start().await;
@@ -150,36 +187,7 @@ async fn write_only_planned_and_stored_null() {
         validation.diagnostics
     );
 
-    let Type::Object { attributes, .. } = &provider else {
-        panic!("object")
-    };
-    let mut provider_config = Value::object(attributes.keys().map(|n| (n.as_str(), Value::Null)));
-    let Type::Object {
-        attributes: aws_attributes,
-        ..
-    } = &attributes["aws"]
-    else {
-        panic!("aws")
-    };
-    let mut aws = Value::object(aws_attributes.keys().map(|n| (n.as_str(), Value::Null)));
-    aws.set_attr("region", Value::string("eu-west-1"));
-    aws.set_attr("endpoint", Value::string(moto.endpoint_url()));
-    aws.set_attr("use_instance_metadata", Value::Bool(false));
-    provider_config.set_attr("aws", aws);
-    let configured = client
-        .configure_provider(pb::configure_provider::Request {
-            terraform_version: "1.11.0".into(),
-            config: dynamic(&provider_config, &provider),
-            client_capabilities: capabilities(true),
-        })
-        .await
-        .expect("configure")
-        .into_inner();
-    assert!(
-        configured.diagnostics.is_empty(),
-        "{:?}",
-        configured.diagnostics
-    );
+    configure(&mut client, &provider, &moto).await;
 
     let plan = client
         .plan_resource_change(pb::plan_resource_change::Request {
@@ -239,5 +247,90 @@ async fn write_only_planned_and_stored_null() {
     assert!(
         !format!("{state:?}").contains(SECRET),
         "secret in new state"
+    );
+}
+
+#[tokio::test]
+async fn ephemeral_secret_opened() {
+    let moto = MotoServer::start();
+    let (_plugin, mut client) = start().await;
+    let (provider, credential) = schema_types(&mut client).await;
+    configure(&mut client, &provider, &moto).await;
+
+    // Store a credential through the resource, then read it back ephemerally.
+    let config = credential_config(&credential);
+    let plan = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "sips_credential".into(),
+            prior_state: dynamic(&Value::Null, &credential),
+            proposed_new_state: dynamic(&config, &credential),
+            config: dynamic(&config, &credential),
+            client_capabilities: capabilities(true),
+            ..Default::default()
+        })
+        .await
+        .expect("plan")
+        .into_inner();
+    let apply = client
+        .apply_resource_change(pb::apply_resource_change::Request {
+            type_name: "sips_credential".into(),
+            prior_state: dynamic(&Value::Null, &credential),
+            planned_state: plan.planned_state,
+            config: dynamic(&config, &credential),
+            planned_private: plan.planned_private,
+            ..Default::default()
+        })
+        .await
+        .expect("apply")
+        .into_inner();
+    assert!(apply.diagnostics.is_empty(), "{:?}", apply.diagnostics);
+
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("schema")
+        .into_inner();
+    let ephemeral_block = schema.ephemeral_resource_schemas["sips_credential_secret"]
+        .block
+        .clone()
+        .expect("ephemeral schema");
+    let secret_attribute = ephemeral_block
+        .attributes
+        .iter()
+        .find(|a| a.name == "client_secret")
+        .expect("client_secret attribute");
+    assert!(secret_attribute.sensitive, "client_secret is sensitive");
+    let ephemeral = block_type(ephemeral_block);
+    let Type::Object { attributes, .. } = &ephemeral else {
+        panic!("object")
+    };
+    let mut open_config = Value::object(attributes.keys().map(|n| (n.as_str(), Value::Null)));
+    open_config.set_attr("name", Value::string("sips/staging/wo-client"));
+
+    let opened = client
+        .open_ephemeral_resource(pb::open_ephemeral_resource::Request {
+            type_name: "sips_credential_secret".into(),
+            config: dynamic(&open_config, &ephemeral),
+            client_capabilities: capabilities(true),
+        })
+        .await
+        .expect("open")
+        .into_inner();
+    assert!(opened.diagnostics.is_empty(), "{:?}", opened.diagnostics);
+    let result = decode(&opened.result, &ephemeral);
+    assert_eq!(
+        result.attr("client_secret").as_str(),
+        Some(SECRET),
+        "the stored secret is returned"
+    );
+    assert_eq!(
+        result.attr("client_id").as_str(),
+        Some("wo-client"),
+        "client_id"
+    );
+    assert_eq!(
+        result.attr("environment").as_str(),
+        Some("staging"),
+        "environment tag"
     );
 }
