@@ -1,6 +1,7 @@
 //! Checks the Terraform files under `examples/`, which the docs embed: they are formatted the
 //! way `terraform fmt` writes them, and every example directory passes `terraform validate`
-//! against this crate's provider schema.
+//! against this crate's provider schema. Examples with `ephemeral` blocks are not validated,
+//! because Terraform 1.0.3 cannot parse them.
 //!
 //! The tests use `<repo>/.tools/bin/terraform` (Terraform 1.0.3), which
 //! `scripts/install-peers.sh` installs. Without it they print why and pass, so that a plain
@@ -75,6 +76,18 @@ fn example_dirs(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Returns true when a `.tf` file in `dir` declares an ephemeral resource.
+fn uses_ephemeral_blocks(dir: &Path) -> bool {
+    fs::read_dir(dir).unwrap().any(|entry| {
+        let path = entry.unwrap().path();
+        is_terraform_file(&path)
+            && fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .any(|line| line.starts_with("ephemeral \""))
+    })
+}
+
 fn is_terraform_file(path: &Path) -> bool {
     path.is_file() && path.extension().is_some_and(|extension| extension == "tf")
 }
@@ -112,6 +125,7 @@ fn examples_pass_validate() {
         .map(|dir| dir.strip_prefix(root).unwrap().display().to_string())
         .collect();
     for expected in [
+        "examples/data-sources/sips_compliance_report",
         "examples/provider",
         "examples/quickstart",
         "examples/resources/sips_credential",
@@ -125,6 +139,12 @@ fn examples_pass_validate() {
 
     // With dev_overrides Terraform 1.0.3 validates without `terraform init`.
     for (example, name) in examples.iter().zip(&names) {
+        // NOTE: `ephemeral` blocks need Terraform 1.10 or OpenTofu 1.10, newer than the
+        // Terraform 1.0.3 installed for tests, so those examples are only format-checked.
+        if uses_ephemeral_blocks(example) {
+            println!("not validated: {name} declares ephemeral resources");
+            continue;
+        }
         let workspace = workspace_for(example);
         let run = workspace.run(&["validate", "-no-color"]);
         assert_eq!(
