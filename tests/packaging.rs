@@ -16,7 +16,20 @@ use sha2::{Digest, Sha256};
 use support::terraform::{MIRROR_VERSION, Workspace};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-const PLATFORM: &str = "linux_amd64";
+
+/// Returns the platform in Terraform's `<os>_<arch>` form, as `scripts/package.sh` derives it.
+fn platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("{os}_{arch}")
+}
 
 fn provider_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-sips"))
@@ -137,7 +150,8 @@ fn check_installed(workspace: &Workspace, host: &str, binary: &[u8], binary_sha2
     );
 
     let installed = workspace.path().join(format!(
-        ".terraform/providers/{host}/srs/sips/{VERSION}/{PLATFORM}/{binary_name}"
+        ".terraform/providers/{host}/srs/sips/{VERSION}/{}/{binary_name}",
+        platform()
     ));
     let installed = read(&installed);
     assert_eq!(
@@ -158,7 +172,7 @@ fn package_installs_from_mirror() {
         "tests/support/terraform.rs asks for another version than Cargo.toml"
     );
     let out = package();
-    let archive = format!("terraform-provider-sips_{VERSION}_{PLATFORM}.zip");
+    let archive = format!("terraform-provider-sips_{VERSION}_{}.zip", platform());
     let manifest = format!("terraform-provider-sips_{VERSION}_manifest.json");
 
     let named = check_sums(out.path());
