@@ -12,6 +12,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 tools="$repo/.tools"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$repo/Cargo.toml" | head -n 1)
 run="$tools/quickstart"
+# cargo writes to CARGO_TARGET_DIR when it is set, so the binary is looked up there too.
+target_dir=${CARGO_TARGET_DIR:-$repo/target}
 moto_pid=""
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -37,7 +39,7 @@ mirror="$run/mirror"
 for host in registry.terraform.io registry.opentofu.org; do
   dir="$mirror/$host/srs/sips/$version/linux_amd64"
   mkdir -p "$dir"
-  cp "$repo/target/debug/terraform-provider-sips" "$dir/terraform-provider-sips_v$version"
+  cp "$target_dir/debug/terraform-provider-sips" "$dir/terraform-provider-sips_v$version"
 done
 mkdir -p "$run/work"
 cp "$repo/examples/quickstart/main.tf" "$run/work/"

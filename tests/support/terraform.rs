@@ -105,6 +105,21 @@ impl Workspace {
         workspace
     }
 
+    /// Creates a workspace whose CLI configuration installs every provider from the filesystem
+    /// mirror at `mirror`, such as the one `scripts/package.sh` lays out. `terraform init`
+    /// installs the provider; [`Workspace::required_providers`] asks for [`MIRROR_VERSION`].
+    pub fn with_mirror(mirror: &Path) -> Self {
+        terraform_path();
+        let workspace = Self {
+            dir: tempfile::tempdir().expect("temp dir for terraform"),
+            installation: Installation::FilesystemMirror,
+            env: Vec::new(),
+            trace: false,
+        };
+        workspace.write("cli.tfrc", &mirror_cli_config(mirror));
+        workspace
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -221,10 +236,7 @@ impl Workspace {
                 fs::create_dir_all(&package).expect("mirror directory");
                 let target = package.join(format!("terraform-provider-sips_v{MIRROR_VERSION}"));
                 fs::copy(provider_binary(), &target).expect("copy provider into the mirror");
-                format!(
-                    "provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n",
-                    mirror.display().to_string()
-                )
+                mirror_cli_config(&mirror)
             }
         };
         self.write("cli.tfrc", &config);
@@ -241,6 +253,13 @@ impl Workspace {
              }}\n}}\n"
         )
     }
+}
+
+fn mirror_cli_config(mirror: &Path) -> String {
+    format!(
+        "provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n",
+        mirror.display().to_string()
+    )
 }
 
 fn to_run(args: &[&str], output: Output) -> Run {

@@ -1,3 +1,7 @@
+resource "sips_rotation_policy" "standard" {
+  name = "standard"
+}
+
 # Lists the rotation status of every production credential and exposes
 # whether all of them are within SRS's limits.
 data "sips_compliance_report" "production" {
