@@ -162,7 +162,32 @@ where
     handshake::announce(version, address, &identity.cert_der)?;
     tracing::info!(protocol_version = version, %address, "plugin server started");
     let incoming = tls::accept_tls(listener, config, shutdown.clone());
+    tokio::spawn(watch_parent(shutdown.clone()));
     run_server(routes, incoming, shutdown).await
+}
+
+/// How often the provider checks that the process that started it still runs.
+const PARENT_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Shuts down once the process that started the provider has exited.
+///
+/// Terraform normally ends a provider through Controller.Shutdown. When
+/// Terraform itself is killed, nothing does, and a provider left running could
+/// still finish store writes that no state records. The parent's exit shows as
+/// a change of the parent process id, because the orphan is re-parented.
+async fn watch_parent(shutdown: Shutdown) {
+    let parent = std::os::unix::process::parent_id();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(PARENT_CHECK_INTERVAL) => {}
+        }
+        if std::os::unix::process::parent_id() != parent {
+            tracing::warn!(parent, "the process that started the provider exited; shutting down");
+            shutdown.trigger();
+            return;
+        }
+    }
 }
 
 /// Serves `routes` on `incoming` until `shutdown` is triggered and in-flight
