@@ -9,7 +9,9 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::pin::Pin;
 use std::sync::{Arc, mpsc};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use hyper_util::rt::TokioIo;
@@ -19,8 +21,10 @@ use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signat
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use sips::protocol::generated::{tfplugin5, tfplugin6};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 use tonic::transport::{Channel, Endpoint, Uri};
 
 const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
@@ -53,6 +57,10 @@ struct StartSample {
 struct MemorySample {
     peak_kib: u64,
     resident_kib: u64,
+    /// Heap, stacks and other private memory.
+    anonymous_kib: u64,
+    /// Pages of the binary and shared libraries, which the page cache shares between processes.
+    file_kib: u64,
 }
 
 /// Everything measured for one provider.
@@ -168,6 +176,8 @@ struct Started {
     spawned_at: Instant,
     handshake_after: Duration,
     protocol: u32,
+    /// `tcp` (this provider, on loopback) or `unix` (go-plugin's default on Linux).
+    network: String,
     address: String,
     server_cert: CertificateDer<'static>,
     identity: Arc<ClientConfig>,
@@ -209,12 +219,17 @@ fn start(provider: &Provider, identity: &ClientIdentity, home: &Path) -> Started
     let [_, protocol, network, address, _, cert] = fields[..] else {
         panic!("{}: unexpected handshake line {line:?}", provider.label);
     };
-    assert_eq!(network, "tcp", "{}: only TCP is measured", provider.label);
+    assert!(
+        network == "tcp" || network == "unix",
+        "{}: unexpected network {network:?}",
+        provider.label
+    );
     Started {
         child,
         spawned_at,
         handshake_after,
         protocol: protocol.parse().expect("protocol version"),
+        network: network.to_owned(),
         address: address.to_owned(),
         server_cert: CertificateDer::from(decode_cert(cert)),
         identity: identity.client_config.clone(),
@@ -279,15 +294,21 @@ impl Started {
         let config = pinned_client_config(self.server_cert.clone(), &self.identity);
         let connector = TlsConnector::from(config);
         let address = self.address.clone();
+        let unix = self.network == "unix";
         let connect = tower::service_fn(move |_: Uri| {
             let connector = connector.clone();
             let address = address.clone();
             async move {
-                let tcp = TcpStream::connect(&address).await?;
-                tcp.set_nodelay(true)?;
                 let name = ServerName::try_from("localhost").expect("valid server name");
-                let tls = connector.connect(name, tcp).await?;
-                Ok::<_, std::io::Error>(TokioIo::new(tls))
+                let stream = if unix {
+                    let socket = UnixStream::connect(&address).await?;
+                    Transport::Unix(Box::new(connector.connect(name, socket).await?))
+                } else {
+                    let tcp = TcpStream::connect(&address).await?;
+                    tcp.set_nodelay(true)?;
+                    Transport::Tcp(Box::new(connector.connect(name, tcp).await?))
+                };
+                Ok::<_, std::io::Error>(TokioIo::new(stream))
             }
         });
         Endpoint::from_static("http://localhost")
@@ -297,7 +318,7 @@ impl Started {
             .expect("mutual TLS connection to the provider")
     }
 
-    /// Reads `VmHWM` (peak resident set) and `VmRSS` from `/proc/<pid>/status`.
+    /// Reads `VmHWM` (peak resident set), `VmRSS` and its split from `/proc/<pid>/status`.
     fn memory(&self) -> MemorySample {
         let status = fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .expect("read /proc/<pid>/status");
@@ -312,6 +333,55 @@ impl Started {
         MemorySample {
             peak_kib: field("VmHWM:"),
             resident_kib: field("VmRSS:"),
+            anonymous_kib: field("RssAnon:"),
+            file_kib: field("RssFile:"),
+        }
+    }
+}
+
+/// A TLS stream over TCP or a unix socket, so that one channel type serves both kinds of
+/// provider.
+enum Transport {
+    Tcp(Box<TlsStream<TcpStream>>),
+    Unix(Box<TlsStream<UnixStream>>),
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Tcp(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+            Transport::Unix(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Tcp(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+            Transport::Unix(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Tcp(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+            Transport::Unix(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Tcp(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+            Transport::Unix(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -542,7 +612,11 @@ fn print_reports(reports: &[Report]) {
         println!("  handshake line (ms)      {}", handshake.line());
         println!("  first schema answer (ms) {}", schema.line());
         println!("  peak RSS, VmHWM (MiB)    {}", peak.line());
+        let anonymous = mebibytes(&report.memory, |m| m.anonymous_kib);
+        let file = mebibytes(&report.memory, |m| m.file_kib);
         println!("  idle RSS, VmRSS (MiB)    {}", resident.line());
+        println!("    of it RssAnon (MiB)    {}", anonymous.line());
+        println!("    of it RssFile (MiB)    {}", file.line());
     }
     println!();
 }
