@@ -143,7 +143,7 @@ class Moto:
             except OSError:
                 time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"moto_server did not answer within 30 s; see {self.log_path}")
+        raise RuntimeError(f"moto_server did not respond within 30 s; see {self.log_path}")
 
     def requests(self):
         """Secrets Manager requests logged so far, by HTTP status."""
@@ -337,8 +337,8 @@ def run_phase(workspace, moto, label, args):
 def run_boto3_baseline(moto, size):
     """Creates N tagged secrets, describes, rotates and deletes them sequentially.
 
-    A rotation is two calls, a new value and new deadline tags, as the
-    provider's deadline tags need; every other step is one call per secret.
+    A rotation is two calls per secret, because the provider's deadline tags
+    change with the new value. Every other step is one call per secret.
     """
     import boto3  # Imported here, so that --help works without the benchmark environment.
 
