@@ -207,14 +207,25 @@ fn start(provider: &Provider, identity: &ClientIdentity, home: &Path) -> Started
         .stderr(Stdio::null());
 
     let spawned_at = Instant::now();
-    let mut child = command
+    let child = command
         .spawn()
         .unwrap_or_else(|error| panic!("cannot start {}: {error}", provider.path.display()));
-    let first_line = read_first_line(&mut child);
+    // Owned by `Started` from here on, so that a panic below still kills the process.
+    let mut started = Started {
+        child,
+        spawned_at,
+        handshake_after: Duration::ZERO,
+        protocol: 0,
+        network: String::new(),
+        address: String::new(),
+        server_cert: CertificateDer::from(Vec::new()),
+        identity: identity.client_config.clone(),
+    };
+    let first_line = read_first_line(&mut started.child);
     let line = first_line
         .recv_timeout(HANDSHAKE_TIMEOUT)
         .unwrap_or_else(|_| panic!("{} printed no handshake line", provider.label));
-    let handshake_after = spawned_at.elapsed();
+    started.handshake_after = spawned_at.elapsed();
 
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     let [_, protocol, network, address, _, cert] = fields[..] else {
@@ -225,16 +236,11 @@ fn start(provider: &Provider, identity: &ClientIdentity, home: &Path) -> Started
         "{}: unexpected network {network:?}",
         provider.label
     );
-    Started {
-        child,
-        spawned_at,
-        handshake_after,
-        protocol: protocol.parse().expect("protocol version"),
-        network: network.to_owned(),
-        address: address.to_owned(),
-        server_cert: CertificateDer::from(decode_cert(cert)),
-        identity: identity.client_config.clone(),
-    }
+    started.protocol = protocol.parse().expect("protocol version");
+    started.network = network.to_owned();
+    started.address = address.to_owned();
+    started.server_cert = CertificateDer::from(decode_cert(cert));
+    started
 }
 
 /// Reads the first stdout line into a channel and drains the rest, so the provider never blocks
