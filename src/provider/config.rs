@@ -333,6 +333,11 @@ pub fn block() -> Block {
     ))
     .block(NestedBlock::new("aws", Nesting::Single, aws_schema_block()))
     .block(NestedBlock::new(
+        "azure",
+        Nesting::Single,
+        azure_schema_block(),
+    ))
+    .block(NestedBlock::new(
         "verification",
         Nesting::Single,
         verification_schema_block(),
@@ -361,6 +366,63 @@ fn verification_schema_block() -> Block {
         Type::Number,
         "Timeout of each token request in seconds, 1 to 120. Defaults to 10. Failed \
          connections, timeouts and server errors are tried 3 times in all.",
+    ))
+}
+
+fn azure_schema_block() -> Block {
+    Block::new(
+        "Azure Key Vault settings, shared by every vault that `azure_key_vault` blocks name. \
+         Without `access_token_env` the identity comes from the standard chain: a client \
+         secret from `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`, workload \
+         identity, managed identity, then the Azure CLI's signed-in account.",
+    )
+    .attribute(Attribute::optional(
+        "tenant_id",
+        Type::String,
+        "Microsoft Entra tenant of the identity. Unset, the chain reads `AZURE_TENANT_ID`.",
+    ))
+    .attribute(Attribute::optional(
+        "managed_identity_client_id",
+        Type::String,
+        "Client id of a user-assigned managed identity. Unset uses the system-assigned one.",
+    ))
+    .attribute(Attribute::optional(
+        "use_managed_identity",
+        Type::Bool,
+        "Whether the chain may request a managed identity token from the instance metadata \
+         endpoint. Defaults to true; set false outside Azure to skip the lookup.",
+    ))
+    .attribute(Attribute::optional(
+        "access_token_env",
+        Type::String,
+        "Name of an environment variable that holds a bearer token for the vaults, used \
+         instead of the chain and never refreshed.",
+    ))
+    .attribute(Attribute::optional(
+        "recover_soft_deleted",
+        Type::Bool,
+        "Whether creating a credential whose secret name is soft-deleted recovers that secret \
+         and stores the new value in it. Defaults to true; when false, the create fails until \
+         the name is recovered or purged.",
+    ))
+    .attribute(Attribute::optional(
+        "purge_on_delete",
+        Type::Bool,
+        "Whether destroying a credential with `force_delete = true` also purges its \
+         soft-deleted secret. Defaults to false, so nothing is purged.",
+    ))
+    .attribute(Attribute::optional(
+        "ca_certificate_file",
+        Type::String,
+        "Path of a PEM file with the CA certificates to trust for the vaults instead of the \
+         system roots, for private endpoints and test servers.",
+    ))
+    .attribute(Attribute::optional(
+        "resolve",
+        Type::Map(Box::new(Type::String)),
+        "Vault host names mapped to the `address:port` to connect to instead of resolving \
+         them, for private endpoints and test servers. Certificates are still checked \
+         against the host name.",
     ))
 }
 
