@@ -631,9 +631,6 @@ fn destroy_soft_deletes_secret() {
 }
 
 #[test]
-#[ignore = "destroy fails with `invalid delete mode: a forced delete ... would purge it` \
-            instead of soft-deleting, although the force_delete docs say it takes effect only \
-            with the provider's azure.purge_on_delete"]
 fn force_delete_needs_purge_setting() {
     let fixture = Fixture::new();
     fixture

@@ -183,7 +183,10 @@ async fn watch_parent(shutdown: Shutdown) {
             () = tokio::time::sleep(PARENT_CHECK_INTERVAL) => {}
         }
         if std::os::unix::process::parent_id() != parent {
-            tracing::warn!(parent, "the process that started the provider exited; shutting down");
+            tracing::warn!(
+                parent,
+                "the process that started the provider exited; shutting down"
+            );
             shutdown.trigger();
             return;
         }

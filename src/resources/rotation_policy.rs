@@ -82,7 +82,10 @@ pub fn rules_from(object: &Value, path: &AttributePath) -> Result<Option<Rules>,
         value => match value.as_str().and_then(|s| s.parse::<Enforcement>().ok()) {
             Some(enforcement) => enforcement,
             None => {
-                let at = AttributePath { steps: path.steps.clone() }.attribute(ENFORCEMENT);
+                let at = AttributePath {
+                    steps: path.steps.clone(),
+                }
+                .attribute(ENFORCEMENT);
                 diagnostics.push(
                     Diagnostic::error(
                         "Invalid rotation policy",
@@ -114,7 +117,10 @@ pub fn rules_from(object: &Value, path: &AttributePath) -> Result<Option<Rules>,
 }
 
 fn not_whole(name: &str, value: &Value, path: &AttributePath) -> Diagnostic {
-    let at = AttributePath { steps: path.steps.clone() }.attribute(name);
+    let at = AttributePath {
+        steps: path.steps.clone(),
+    }
+    .attribute(name);
     Diagnostic::error(
         "Invalid rotation policy",
         format!(

@@ -341,7 +341,11 @@ pub async fn delete(request: ApplyRequest<'_, ProviderData>) -> Diagnostics {
         .into();
     }
     let block = request.prior_state.attr(context.config.store.kind.block());
-    let mode = if block.attr("force_delete").as_bool() == Some(true) {
+    // On Key Vault a forced delete purges, which the provider's
+    // azure.purge_on_delete must allow as well; otherwise it soft-deletes.
+    let purge_allowed =
+        context.config.store.kind == StoreKind::Aws || request.data.config.azure.purge_on_delete;
+    let mode = if block.attr("force_delete").as_bool() == Some(true) && purge_allowed {
         DeleteMode::Force
     } else {
         let window = block.attr("recovery_window_days").as_i64().unwrap_or(30);
@@ -428,7 +432,6 @@ fn planned_fingerprint(
     }
     Ok(parsed)
 }
-
 
 /// Checks the new secret with SRS's token endpoint, when one is configured,
 /// before anything is written: a rejected secret leaves the store unchanged,

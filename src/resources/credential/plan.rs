@@ -42,7 +42,9 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
     let planned = &mut request.planned;
     planned.set_attr(
         "fingerprint",
-        planned_fingerprint.clone().map_or(Value::Unknown, Value::string),
+        planned_fingerprint
+            .clone()
+            .map_or(Value::Unknown, Value::string),
     );
     if rotating {
         if let (Some(secret), Some(fingerprint)) = (&secret, &planned_fingerprint) {
@@ -97,10 +99,14 @@ fn check_entry_name(
 ) -> Result<(), Diagnostic> {
     let name = config.entry_name(provider);
     let problem = match config.store.kind {
-        StoreKind::Aws => crate::stores::EntryName::new(&name).err().map(|e| e.to_string()),
+        StoreKind::Aws => crate::stores::EntryName::new(&name)
+            .err()
+            .map(|e| e.to_string()),
         StoreKind::Azure => super::model::key_vault_name_problem(&name),
     };
-    let Some(problem) = problem else { return Ok(()) };
+    let Some(problem) = problem else {
+        return Ok(());
+    };
     let block = config.store.kind.block();
     let attribute = config.store.kind.name_attribute();
     Err(Diagnostic::error(
@@ -194,7 +200,10 @@ fn load_secret(
 /// but unusable (too large, not UTF-8, empty, a bad variable name) never will.
 fn may_appear_later(error: &crate::secret::SecretError) -> bool {
     use crate::secret::SecretError;
-    matches!(error, SecretError::ReadFile { .. } | SecretError::EnvUnset { .. })
+    matches!(
+        error,
+        SecretError::ReadFile { .. } | SecretError::EnvUnset { .. }
+    )
 }
 
 /// Returns the fingerprint the plan records: the prior one when the secret is
