@@ -428,3 +428,22 @@ mod tests {
         assert!(text.is_empty(), "{text}");
     }
 }
+
+/// Returns the operating-system user running the provider: `USER`, else
+/// `LOGNAME`, else the numeric uid, as CI runners often set neither variable.
+pub fn current_user() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
+        .unwrap_or_else(|| format!("uid {}", current_uid()))
+}
+
+fn current_uid() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|line| line.starts_with("Uid:"))?;
+            line.split_whitespace().nth(1).map(str::to_owned)
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}

@@ -136,8 +136,8 @@ async fn report(request: &DataReadRequest<'_, ProviderData>) -> Result<Value, Di
                 .tags
                 .get(tag::ENVIRONMENT)
                 .and_then(|e| Environment::parse(e))?;
-            let wanted = only.is_none_or(|only| only == environment);
-            (wanted && request.data.config.allows(environment))
+            let selected = only.is_none_or(|only| only == environment);
+            (selected && request.data.config.allows(environment))
                 .then(|| row(entry, environment, &rules, now))
         })
         .collect();

@@ -89,6 +89,7 @@ async fn open(request: &DataReadRequest<'_, ProviderData>) -> Result<Value, Diag
         Some("previous") => VersionSelector::Previous,
         _ => VersionSelector::Current,
     };
+
     let store = match config.attr("vault_url").as_str() {
         Some(vault_url) => request.data.azure_store(vault_url)? as std::sync::Arc<dyn SecretStore>,
         None => request.data.aws_store().await?,
@@ -119,6 +120,7 @@ async fn open(request: &DataReadRequest<'_, ProviderData>) -> Result<Value, Diag
         )
         .into());
     };
+
     let mut state = config.clone();
     state.set_attr("client_id", Value::string(credential.client_id()));
     state.set_attr(

@@ -521,12 +521,9 @@ fn write_audit(context: &Context<'_>, action: Action, version_ids: Vec<String>, 
 // TODO: record the store's caller identity (STS GetCallerIdentity on AWS);
 // the operating-system user is what is known without an extra call.
 fn actor() -> String {
-    let user = ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()))
-        .unwrap_or_else(|| format!("uid {}", current_uid()));
     format!(
-        "{user} (terraform-provider-sips pid {})",
+        "{} (terraform-provider-sips pid {})",
+        crate::audit::current_user(),
         std::process::id()
     )
 }
@@ -581,14 +578,4 @@ fn may_restore(context: &Context<'_>) -> bool {
 fn request_token(config: &CredentialConfig, fingerprint: &str) -> RequestToken {
     let document = format!("{}\n{fingerprint}", config.client_id);
     RequestToken::from_fingerprint(document.as_bytes())
-}
-
-fn current_uid() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|line| line.starts_with("Uid:"))?;
-            line.split_whitespace().nth(1).map(str::to_owned)
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
 }

@@ -15,6 +15,9 @@ use super::model::CredentialConfig;
 pub const TAG_ISSUED_AT: &str = "sips:issued_at";
 /// Tag with the secret's salted fingerprint, for the staging/production check.
 pub const TAG_FINGERPRINT: &str = "sips:fingerprint";
+/// Tag with the operating-system user of the last change, so that the entry
+/// itself shows who changed it; the audit log has the full history.
+pub const TAG_CHANGED_BY: &str = "sips:changed_by";
 /// Prefix of the tags that the provider owns.
 pub const RESERVED_TAG_PREFIX: &str = "sips:";
 
@@ -79,6 +82,7 @@ pub fn desired_tags(
     tags.insert(tag::ENVIRONMENT.to_owned(), config.environment.to_string());
     tags.insert(tag::CLIENT_ID.to_owned(), config.client_id.clone());
     tags.insert(TAG_FINGERPRINT.to_owned(), fingerprint.to_owned());
+    tags.insert(TAG_CHANGED_BY.to_owned(), crate::audit::current_user());
     if let Some(deadlines) = deadlines {
         let mut put = |key: &str, at: OffsetDateTime| {
             if let Ok(text) = format_rfc3339(at) {
