@@ -137,6 +137,9 @@ fn fill_store_block(request: &mut PlanRequest<'_, ProviderData>, config: &Creden
     if kind == StoreKind::Aws && window_unset {
         block.set_attr("recovery_window_days", Value::int(window));
     }
+    if kind == StoreKind::Azure {
+        block.set_attr("content_type", Value::string(crate::stores::azure::CONTENT_TYPE));
+    }
 }
 
 /// Reads the secret at plan time so that a new value plans a rotation. A

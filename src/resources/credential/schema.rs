@@ -188,6 +188,12 @@ fn azure_block() -> Block {
         )
         .force_new(),
     )
+    .attribute(Attribute::computed(
+        "content_type",
+        Type::String,
+        "Content type of the secret's value: always `application/json`, because the value is \
+         the JSON document `{\"client_id\": ..., \"client_secret\": ...}`.",
+    ))
     .attribute(Attribute::optional(
         "tags",
         Type::Map(Box::new(Type::String)),
