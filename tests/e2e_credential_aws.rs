@@ -9,7 +9,8 @@ use secrecy::SecretString;
 use serde_json::Value as Json;
 use sips::stores::aws::{AwsSecretsStore, AwsSettings, StaticCredentials};
 use sips::stores::{
-    Credential, EntryMetadata, EntryName, EntryState, NewEntry, RequestToken, SecretStore, tag,
+    Credential, EntryMetadata, EntryName, EntryState, NewEntry, RequestToken, SecretStore,
+    VersionContent, VersionSelector, tag,
 };
 use support::moto::{self, MotoServer};
 use support::terraform::{Installation, Run, Workspace};
@@ -520,6 +521,82 @@ output "counts" {
         outputs["counts"]["value"]["current"], 1,
         "the fresh entry stays current"
     );
+}
+
+#[test]
+fn create_rerun_adopts_own_entry() {
+    // An apply killed after the store call but before Terraform saved the state leaves an
+    // entry that the state does not know. Removing the resource from state reproduces that.
+    let fixture = Fixture::new();
+    fixture
+        .workspace
+        .write_secret("staging.secret", "staging-secret-1\n");
+    fixture.configure(&["staging"], staging_credential());
+    fixture.apply();
+    let first = fixture.describe(STAGING_ENTRY);
+    fixture
+        .run(&["state", "rm", "sips_credential.staging"])
+        .expect_success();
+
+    let rerun = fixture.run(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    rerun.expect_success();
+    let adopted = fixture.describe(STAGING_ENTRY);
+    assert_eq!(
+        adopted.current().map(|v| v.id.clone()),
+        first.current().map(|v| v.id.clone()),
+        "the rerun adopts the entry's version instead of writing a second one"
+    );
+    assert_eq!(
+        adopted.versions.len(),
+        first.versions.len(),
+        "no version added"
+    );
+    fixture.plan().expect_code(0);
+}
+
+#[test]
+fn client_id_change_rewrites_document() {
+    let fixture = Fixture::new();
+    fixture
+        .workspace
+        .write_secret("staging.secret", "staging-secret-1\n");
+    let named = staging_credential().replace(
+        "aws_secrets_manager {}",
+        "aws_secrets_manager {\n    name = \"sips/staging/fixed\"\n  }",
+    );
+    fixture.configure(&["staging"], &named);
+    fixture.apply();
+    let before = fixture.attributes("sips_credential.staging");
+
+    fixture.configure(
+        &["staging"],
+        &named.replace("partner-a-staging", "partner-a-renamed"),
+    );
+    fixture.apply();
+    let after = fixture.attributes("sips_credential.staging");
+    assert_ne!(
+        after["version_id"], before["version_id"],
+        "a new version holds the new client_id"
+    );
+    assert_eq!(
+        after["previous_version_id"], before["version_id"],
+        "the old version is previous"
+    );
+
+    let store = fixture.store();
+    let stored = fixture
+        .runtime
+        .block_on(store.read_value(&entry_name("sips/staging/fixed"), &VersionSelector::Current))
+        .expect("read the current version");
+    let VersionContent::Credential(credential) = stored.content else {
+        panic!("the current version is a credential")
+    };
+    assert_eq!(
+        credential.client_id(),
+        "partner-a-renamed",
+        "the document has the new client_id"
+    );
+    fixture.plan().expect_code(0);
 }
 
 #[test]

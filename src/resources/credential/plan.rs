@@ -138,7 +138,10 @@ fn fill_store_block(request: &mut PlanRequest<'_, ProviderData>, config: &Creden
         block.set_attr("recovery_window_days", Value::int(window));
     }
     if kind == StoreKind::Azure {
-        block.set_attr("content_type", Value::string(crate::stores::azure::CONTENT_TYPE));
+        block.set_attr(
+            "content_type",
+            Value::string(crate::stores::azure::CONTENT_TYPE),
+        );
     }
 }
 

@@ -277,7 +277,10 @@ async fn import_entry(request: &ImportRequest<'_, ProviderData>) -> Result<Value
                     target.vault_url.clone().map_or(Value::Null, Value::string),
                 ),
                 ("secret_name", Value::string(&entry.name)),
-                ("content_type", Value::string(crate::stores::azure::CONTENT_TYPE)),
+                (
+                    "content_type",
+                    Value::string(crate::stores::azure::CONTENT_TYPE),
+                ),
                 ("tags", Value::Null),
                 ("force_delete", Value::Bool(false)),
             ]),
