@@ -640,6 +640,35 @@ fn environment_guard_rejects_production() {
 }
 
 #[test]
+fn environment_guard_blocks_destroy() {
+    let mut fixture = Fixture::new();
+    fixture
+        .workspace
+        .set_env("SIPS_PROD_SECRET", "production-secret-1");
+    let policy = "resource \"sips_rotation_policy\" \"standard\" {\n  name = \"standard\"\n}\n";
+    fixture.configure(
+        &["staging", "production"],
+        &format!("{policy}{}", production_credential()),
+    );
+    fixture.apply();
+
+    // A staging-only configuration that drops the production resource must not delete it.
+    fixture.configure(&["staging"], policy);
+    let destroy = fixture.run(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    destroy.expect_failure();
+    assert!(
+        destroy.flat_output().contains("Environment not allowed"),
+        "the apply names the guard:\n{}",
+        destroy.output()
+    );
+    let entry = fixture.describe("sips/production/partner-a");
+    assert!(
+        entry.deletion_date.is_none(),
+        "the production entry is not deleted: {entry:?}"
+    );
+}
+
+#[test]
 fn invalid_inputs_rejected() {
     let fixture = Fixture::new();
     fixture
