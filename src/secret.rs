@@ -40,7 +40,7 @@ const TOKEN_DOMAIN: &[u8] = b"sips idempotency token v1\0";
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     /// A write-only value is the empty string.
-    #[error("secret value is empty")]
+    #[error("secret value is empty or only whitespace")]
     EmptyValue,
 
     /// A secret file contains nothing but a newline, or nothing at all.
@@ -125,7 +125,9 @@ impl Secret {
     ///
     /// [`SecretError::EmptyValue`] when `value` is empty.
     pub fn new(value: String) -> Result<Self, SecretError> {
-        if value.is_empty() {
+        // Only whitespace is as unusable as nothing: a blank line left in a
+        // secret file, never a secret SRS issued.
+        if value.trim().is_empty() {
             return Err(SecretError::EmptyValue);
         }
         Ok(Self(SecretString::from(value)))
@@ -495,6 +497,12 @@ mod tests {
             source = cause.source();
         }
         text
+    }
+
+    #[test]
+    fn whitespace_secret_rejected() {
+        assert!(matches!(Secret::new("   ".to_owned()), Err(SecretError::EmptyValue)));
+        assert!(Secret::new(" padded ".to_owned()).is_ok());
     }
 
     #[test]
