@@ -501,7 +501,10 @@ mod tests {
 
     #[test]
     fn whitespace_secret_rejected() {
-        assert!(matches!(Secret::new("   ".to_owned()), Err(SecretError::EmptyValue)));
+        assert!(matches!(
+            Secret::new("   ".to_owned()),
+            Err(SecretError::EmptyValue)
+        ));
         assert!(Secret::new(" padded ".to_owned()).is_ok());
     }
 

@@ -99,6 +99,16 @@ async fn configure(
     provider: &Type,
     moto: &MotoServer,
 ) {
+    configure_with(client, provider, moto, Value::Null).await
+}
+
+/// Configures the provider against `moto`, limited to `environments` unless null.
+async fn configure_with(
+    client: &mut ProviderClient<tonic::transport::Channel>,
+    provider: &Type,
+    moto: &MotoServer,
+    environments: Value,
+) {
     let Type::Object { attributes, .. } = provider else {
         panic!("object")
     };
@@ -115,6 +125,7 @@ async fn configure(
     aws.set_attr("endpoint", Value::string(moto.endpoint_url()));
     aws.set_attr("use_instance_metadata", Value::Bool(false));
     provider_config.set_attr("aws", aws);
+    provider_config.set_attr("environments", environments);
     let configured = client
         .configure_provider(pb::configure_provider::Request {
             terraform_version: "1.11.0".into(),
@@ -332,5 +343,49 @@ async fn ephemeral_secret_opened() {
         result.attr("environment").as_str(),
         Some("staging"),
         "environment tag"
+    );
+}
+
+#[tokio::test]
+async fn destroy_plan_guards_environment() {
+    let moto = MotoServer::start();
+    let (_plugin, mut client) = start().await;
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("schema")
+        .into_inner();
+    let capabilities_announced = schema.server_capabilities.expect("server capabilities");
+    assert!(
+        capabilities_announced.plan_destroy,
+        "destroy plans are announced"
+    );
+    let (provider, credential) = schema_types(&mut client).await;
+    let staging_only = Value::Set(vec![Value::string("staging")]);
+    configure_with(&mut client, &provider, &moto, staging_only).await;
+
+    let mut prior = credential_config(&credential);
+    prior.set_attr("client_secret_wo", Value::Null);
+    prior.set_attr("environment", Value::string("production"));
+    let plan = client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "sips_credential".into(),
+            prior_state: dynamic(&prior, &credential),
+            proposed_new_state: dynamic(&Value::Null, &credential),
+            config: dynamic(&Value::Null, &credential),
+            client_capabilities: capabilities(true),
+            ..Default::default()
+        })
+        .await
+        .expect("plan")
+        .into_inner();
+    let error = plan
+        .diagnostics
+        .iter()
+        .find(|d| d.summary.contains("Environment not allowed"));
+    assert!(
+        error.is_some(),
+        "the destroy plan fails: {:?}",
+        plan.diagnostics
     );
 }

@@ -173,6 +173,18 @@ pub trait Resource<D>: Send + Sync {
     /// Adjusts the plan for create or update. Destroy plans never reach it.
     async fn plan(&self, _request: &mut PlanRequest<'_, D>) {}
 
+    /// Checks a planned destroy of `prior_state`. Clients that announce no
+    /// destroy planning (Terraform before 1.3) skip this, so `delete` must
+    /// check the same.
+    async fn plan_destroy(
+        &self,
+        _prior_state: &Value,
+        _data: &D,
+        _context: &RequestContext,
+    ) -> Diagnostics {
+        Diagnostics::new()
+    }
+
     async fn create(&self, request: ApplyRequest<'_, D>) -> StateResponse;
 
     async fn update(&self, request: ApplyRequest<'_, D>) -> StateResponse;

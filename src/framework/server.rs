@@ -409,10 +409,15 @@ impl<P: Provider> ProviderServer<P> {
             }
         };
         if proposed.is_null() {
-            // A destroy plan: nothing to decide.
+            // A destroy plan, which clients call only because the provider
+            // announces plan_destroy (Terraform 1.3 and later): the resource may
+            // object, and otherwise there is nothing to decide.
+            let context = self.context(client);
+            let diagnostics = resource.plan_destroy(&prior, data, &context).await;
             return PlanResult {
                 planned_state: encode_or_empty(&Value::Null, &schema),
                 planned_private: prior_private.to_vec(),
+                diagnostics,
                 ..Default::default()
             };
         }

@@ -52,7 +52,7 @@ macro_rules! provider_service {
             ) -> Answer<pb::get_metadata::Response> {
                 let schemas = self.server.schemas();
                 Ok(Response::new(pb::get_metadata::Response {
-                    server_capabilities: Some(pb::ServerCapabilities::default()),
+                    server_capabilities: Some(server_capabilities()),
                     resources: schemas
                         .resources
                         .keys()
@@ -90,7 +90,7 @@ macro_rules! provider_service {
                         .iter()
                         .map(|(n, s)| (n.clone(), schema_out(s)))
                         .collect(),
-                    server_capabilities: Some(pb::ServerCapabilities::default()),
+                    server_capabilities: Some(server_capabilities()),
                     ephemeral_resource_schemas: schemas
                         .ephemeral_resources
                         .iter()
@@ -384,6 +384,15 @@ macro_rules! provider_service {
                     diagnostics: diagnostics_out(result.diagnostics),
                     ..Default::default()
                 }))
+            }
+        }
+
+        /// Capabilities announced to the client: destroy plans reach the
+        /// provider, so that a resource can object to a destroy at plan time.
+        fn server_capabilities() -> pb::ServerCapabilities {
+            pb::ServerCapabilities {
+                plan_destroy: true,
+                ..Default::default()
             }
         }
     };

@@ -51,6 +51,15 @@ impl Resource<ProviderData> for CredentialResource {
         plan::plan(request).await
     }
 
+    async fn plan_destroy(
+        &self,
+        prior_state: &Value,
+        data: &ProviderData,
+        _context: &RequestContext,
+    ) -> Diagnostics {
+        plan::plan_destroy(prior_state, data)
+    }
+
     async fn create(&self, request: ApplyRequest<'_, ProviderData>) -> StateResponse {
         apply::create(request).await
     }

@@ -66,6 +66,19 @@ pub async fn plan(request: &mut PlanRequest<'_, ProviderData>) {
     request.diagnostics.extend(findings);
 }
 
+/// Rejects a planned destroy of an entry in an environment that this
+/// provider configuration may not touch, so that the plan fails already.
+pub fn plan_destroy(prior: &Value, data: &ProviderData) -> Diagnostics {
+    let environment = prior
+        .attr("environment")
+        .as_str()
+        .and_then(Environment::parse);
+    match environment.map(|environment| check_environment(&data.config, environment)) {
+        Some(Err(diagnostic)) => diagnostic.into(),
+        _ => Diagnostics::new(),
+    }
+}
+
 fn check_environment(
     provider: &crate::provider::ProviderConfig,
     environment: Environment,
