@@ -67,12 +67,14 @@ pub fn rules_from(object: &Value, path: &AttributePath) -> Result<Option<Rules>,
             }),
         }
     };
+
     let input_numbers = (
         number(ROTATE_AFTER, defaults.rotate_after_days),
         number(MAX_AGE, defaults.max_age_days),
         number(OVERLAP, defaults.overlap_days),
         number(WARN_BEFORE, defaults.warn_before_days),
     );
+
     let enforcement = match object.attr(ENFORCEMENT) {
         Value::Null => defaults.enforcement,
         Value::Unknown => {
@@ -97,6 +99,7 @@ pub fn rules_from(object: &Value, path: &AttributePath) -> Result<Option<Rules>,
             }
         },
     };
+
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }

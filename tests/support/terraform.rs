@@ -11,7 +11,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// Version of the provider in the filesystem mirror, as `required_providers` asks for it.
+/// Version of the provider in the filesystem mirror, as `required_providers` requests it.
 pub const MIRROR_VERSION: &str = "0.1.0";
 
 /// How Terraform finds the provider.
@@ -107,7 +107,7 @@ impl Workspace {
 
     /// Creates a workspace whose CLI configuration installs every provider from the filesystem
     /// mirror at `mirror`, such as the one `scripts/package.sh` lays out. `terraform init`
-    /// installs the provider; [`Workspace::required_providers`] asks for [`MIRROR_VERSION`].
+    /// installs the provider; [`Workspace::required_providers`] requests [`MIRROR_VERSION`].
     pub fn with_mirror(mirror: &Path) -> Self {
         terraform_path();
         let workspace = Self {

@@ -68,7 +68,7 @@ impl AzureSettings {
 /// The identity that requests access tokens for the vault.
 #[derive(Debug, Clone)]
 pub enum AzureCredentialKind {
-    /// The first identity that is configured or answers, in this order: a client secret from
+    /// The first identity that is configured or responds, in this order: a client secret from
     /// `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET`; workload identity from
     /// `AZURE_FEDERATED_TOKEN_FILE`; managed identity; the Azure CLI's signed-in account.
     DefaultChain {

@@ -133,7 +133,7 @@ fn chain(error: &azure_core::Error) -> String {
 }
 
 /// Tells whether a 403 from a purge means the vault has purge protection, as opposed to a
-/// missing `purge` permission. Key Vault says so only in the message.
+/// missing `purge` permission. Key Vault states it only in the message.
 pub(super) fn is_purge_protection(error: &StoreError) -> bool {
     let StoreError::AccessDenied { service, .. } = error else {
         return false;
