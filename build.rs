@@ -2,7 +2,7 @@
 //!
 //! protox parses the files in pure Rust, so the build needs no system `protoc`.
 //! The Terraform protocol packages get default method stubs, so RPCs the
-//! provider does not implement answer Unimplemented, which Terraform treats as
+//! provider does not implement return Unimplemented, which Terraform treats as
 //! "not supported" for the optional ones. The go-plugin services are
 //! implemented in full and keep tonic's plain traits.
 

@@ -101,22 +101,13 @@ fn serve(debug: bool) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(error) => {
-            eprintln!("terraform-provider-sips: {}", error_chain(&error));
+            eprintln!(
+                "terraform-provider-sips: {}",
+                sips::framework::diag::error_chain(&error)
+            );
             ExitCode::FAILURE
         }
     }
-}
-
-/// Formats an error with its sources, "outer: inner: innermost".
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 /// Sends logs to stderr as the JSON lines Terraform reads. A failure only

@@ -358,7 +358,7 @@ resource "sips_credential" "imported" {
     );
 
     // Import cannot know the configuration-only secret source, so the first plan adds it.
-    // The file holds the value already in the entry, so applying it writes no new version.
+    // The file contains the value already in the entry, so applying it writes no new version.
     let plan = fixture.plan();
     plan.expect_code(2);
     assert!(

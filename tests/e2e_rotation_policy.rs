@@ -15,7 +15,7 @@ resource "sips_rotation_policy" "standard" {
 }
 "#;
 
-/// A workspace that installs the provider from a filesystem mirror and forces `protocol`.
+/// Creates a workspace that installs the provider from a filesystem mirror and forces `protocol`.
 fn workspace(protocol: u8) -> Workspace {
     let mut workspace = Workspace::new(Installation::FilesystemMirror);
     workspace.set_env("SIPS_PLUGIN_PROTOCOL_VERSIONS", &protocol.to_string());

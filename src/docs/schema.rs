@@ -163,7 +163,7 @@ fn write_attribute<'a>(
     write_item(out, &attribute.name, &flags.join(", "), &sentences)
 }
 
-/// Phrases by which a description already says that a change replaces the resource.
+/// Phrases by which a description already states that a change replaces the resource.
 const REPLACEMENT_PHRASES: &[&str] = &["replaces the resource", "forces a new resource"];
 
 /// Returns the sentences that follow an attribute's own description.

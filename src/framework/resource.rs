@@ -159,7 +159,7 @@ pub struct ImportRequest<'a, D> {
 /// A managed resource type.
 #[async_trait]
 pub trait Resource<D>: Send + Sync {
-    /// The full type name, for example `sips_credential`.
+    /// Returns the full type name, for example `sips_credential`.
     fn type_name(&self) -> &'static str;
 
     fn schema(&self) -> Schema;

@@ -130,7 +130,7 @@ impl Attribute {
         }
     }
 
-    /// An optional attribute that the provider fills in when the configuration does not.
+    /// Creates an optional attribute that the provider fills in when the configuration does not.
     pub fn optional_computed(name: &str, ty: Type, description: &str) -> Self {
         Self {
             optional: true,

@@ -1,4 +1,4 @@
-//! The only place that sees generated protobuf types: thin adaptors from
+//! The only module that uses generated protobuf types: thin adaptors from
 //! tfplugin5 and tfplugin6 to the protocol-free framework.
 
 pub mod convert;

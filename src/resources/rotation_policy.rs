@@ -21,8 +21,8 @@ const OVERLAP: &str = "overlap_days";
 const WARN_BEFORE: &str = "warn_before_days";
 const ENFORCEMENT: &str = "enforcement";
 
-/// The object type of a policy's `rules` output and of a credential's
-/// `rotation_policy` input.
+/// Returns the object type of a policy's `rules` output and of a
+/// credential's `rotation_policy` input.
 pub fn rules_type() -> Type {
     Type::object([
         (ROTATE_AFTER, Type::Number),

@@ -293,7 +293,7 @@ impl PluginProcess {
     /// Waits up to `timeout` for the provider to exit on its own.
     ///
     /// Polls without blocking the async runtime, because the test's own HTTP/2
-    /// connection must keep answering the server's graceful close.
+    /// connection must keep responding to the server's graceful close.
     pub async fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
         wait_for_child(&mut self.child, timeout).await
     }

@@ -90,8 +90,8 @@ impl Run {
 }
 
 impl Workspace {
-    /// Creates a workspace whose CLI configuration installs the provider as `installation`
-    /// says. Panics naming `scripts/install-peers.sh` when the Terraform binary is missing.
+    /// Creates a workspace whose CLI configuration installs the provider the way
+    /// `installation` selects. Panics naming `scripts/install-peers.sh` when the Terraform binary is missing.
     pub fn new(installation: Installation) -> Self {
         terraform_path();
         let dir = tempfile::tempdir().expect("temp dir for terraform");
@@ -242,7 +242,7 @@ impl Workspace {
         self.write("cli.tfrc", &config);
     }
 
-    /// The `terraform { required_providers { ... } }` block matching the installation.
+    /// Returns the `terraform { required_providers { ... } }` block matching the installation.
     pub fn required_providers(&self) -> String {
         let version = match self.installation {
             Installation::DevOverrides => String::new(),

@@ -23,7 +23,7 @@ pub fn schema() -> Schema {
 }
 
 fn block() -> Block {
-    Block::new(
+    let block = Block::new(
         "One SIPS credential pair (`client_id` and `client_secret`) for one environment, kept \
          in a secrets store. The secret never enters plan or state: the provider stores a \
          salted fingerprint instead, and a new secret value plans an in-place rotation by \
@@ -97,70 +97,78 @@ fn block() -> Block {
              false.",
         )
         .default(Value::Bool(false)),
-    )
-    .attribute(Attribute::computed(
-        "id",
-        Type::String,
-        "Store identifier of the entry (the ARN on AWS Secrets Manager).",
-    ))
-    .attribute(Attribute::computed(
-        "arn",
-        Type::String,
-        "ARN of the Secrets Manager secret.",
-    ))
-    .attribute(Attribute::computed(
-        "version_id",
-        Type::String,
-        "Store version holding the current secret. It changes on every rotation, so \
+    );
+
+    computed_attributes(block)
+        .block(NestedBlock::new(AWS_BLOCK, Nesting::Single, aws_block()))
+        .block(NestedBlock::new(
+            AZURE_BLOCK,
+            Nesting::Single,
+            azure_block(),
+        ))
+}
+
+/// Adds the attributes that the provider computes: store ids, versions, the
+/// fingerprint and the rotation deadlines.
+fn computed_attributes(block: Block) -> Block {
+    block
+        .attribute(Attribute::computed(
+            "id",
+            Type::String,
+            "Store identifier of the entry (the ARN on AWS Secrets Manager).",
+        ))
+        .attribute(Attribute::computed(
+            "arn",
+            Type::String,
+            "ARN of the Secrets Manager secret.",
+        ))
+        .attribute(Attribute::computed(
+            "version_id",
+            Type::String,
+            "Store version holding the current secret. It changes on every rotation, so \
          dependants can use it in `replace_triggered_by` or to restart consumers.",
-    ))
-    .attribute(Attribute::computed(
-        "previous_version_id",
-        Type::String,
-        "Store version of the secret before the last rotation while it is still readable \
+        ))
+        .attribute(Attribute::computed(
+            "previous_version_id",
+            Type::String,
+            "Store version of the secret before the last rotation while it is still readable \
          (`AWSPREVIOUS`); null once retired.",
-    ))
-    .attribute(Attribute::computed(
-        "issued_at",
-        Type::String,
-        "When the current secret was stored, in RFC 3339 (UTC).",
-    ))
-    .attribute(Attribute::computed(
-        "fingerprint",
-        Type::String,
-        "Salted, non-reversible HMAC-SHA256 fingerprint of the client secret, in the form \
+        ))
+        .attribute(Attribute::computed(
+            "issued_at",
+            Type::String,
+            "When the current secret was stored, in RFC 3339 (UTC).",
+        ))
+        .attribute(Attribute::computed(
+            "fingerprint",
+            Type::String,
+            "Salted, non-reversible HMAC-SHA256 fingerprint of the client secret, in the form \
          `hmac-sha256:<salt>:<mac>`. A different secret gives a different fingerprint.",
-    ))
-    .attribute(Attribute::computed(
-        "rotate_by",
-        Type::String,
-        "When a rotation becomes due: `issued_at` plus the policy's `rotate_after_days`. Null \
+        ))
+        .attribute(Attribute::computed(
+            "rotate_by",
+            Type::String,
+            "When a rotation becomes due: `issued_at` plus the policy's `rotate_after_days`. Null \
          without a policy.",
-    ))
-    .attribute(Attribute::computed(
-        "expires_at",
-        Type::String,
-        "Mandatory deadline: `issued_at` plus the policy's `max_age_days`. Null without a \
+        ))
+        .attribute(Attribute::computed(
+            "expires_at",
+            Type::String,
+            "Mandatory deadline: `issued_at` plus the policy's `max_age_days`. Null without a \
          policy.",
-    ))
-    .attribute(Attribute::computed(
-        "rotation_status",
-        Type::String,
-        "`current`, `due` (past `rotate_by`), `expired` (past `expires_at`) or `revoked`. \
+        ))
+        .attribute(Attribute::computed(
+            "rotation_status",
+            Type::String,
+            "`current`, `due` (past `rotate_by`), `expired` (past `expires_at`) or `revoked`. \
          Recomputed on every refresh, so plans show it change as time passes.",
-    ))
-    .attribute(Attribute::computed(
-        "previous_retire_at",
-        Type::String,
-        "When the previous version is retired: the rotation time plus the policy's \
+        ))
+        .attribute(Attribute::computed(
+            "previous_retire_at",
+            Type::String,
+            "When the previous version is retired: the rotation time plus the policy's \
          `overlap_days`. Null when there is no previous version or no policy.",
-    ))
-    .block(NestedBlock::new(AWS_BLOCK, Nesting::Single, aws_block()))
-    .block(NestedBlock::new(
-        AZURE_BLOCK,
-        Nesting::Single,
-        azure_block(),
-    ))
+        ))
 }
 
 fn azure_block() -> Block {

@@ -18,7 +18,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::stores::StoreError;
 
-/// Default number of retries per operation after the first try, for 408, 429 and 5xx answers
+/// Default number of retries per operation after the first try, for 408, 429 and 5xx responses
 /// and connection failures.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 

@@ -117,7 +117,7 @@ fn inner_code(body: &[u8]) -> Option<String> {
     code.as_str().map(str::to_owned)
 }
 
-/// The error and its sources on one line, for transport failures whose cause is nested.
+/// Formats the error and its sources on one line, for transport failures whose cause is nested.
 fn chain(error: &azure_core::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

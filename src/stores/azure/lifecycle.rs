@@ -20,7 +20,7 @@ use crate::stores::{
 /// Attempts to see a recovered secret, one second apart. Key Vault recovers asynchronously,
 /// so a secret can return 404 for a few seconds after the recover request.
 const RECOVERY_CHECKS: u32 = 30;
-/// Attempts to purge right after a delete, one second apart. Key Vault answers 409 while the
+/// Attempts to purge right after a delete, one second apart. Key Vault returns 409 while the
 /// delete is still in progress.
 const PURGE_ATTEMPTS: u32 = 30;
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
